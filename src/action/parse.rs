@@ -1,0 +1,220 @@
+//! Parsing actions out of model text and tool-call JSON.
+//!
+//! Three syntaxes are understood:
+//! - SWE-agent XML function calls: `<function=NAME>` + `<parameter=KEY>VALUE</parameter>`… +
+//!   `</function>`, values raw and possibly multi-line;
+//! - fenced shell blocks (```` ```bash ````, ```` ```mswea_bash_command ````, or a bare fence),
+//!   as mini-swe-agent and SWE-agent 0.x emit them;
+//! - OpenAI tool calls: a function name plus a JSON-encoded argument object.
+
+use std::fmt;
+
+use super::{canonical_tool_name, Action};
+
+const FUNCTION_OPEN: &str = "<function=";
+const FUNCTION_CLOSE: &str = "</function>";
+const PARAMETER_OPEN: &str = "<parameter=";
+const PARAMETER_CLOSE: &str = "</parameter>";
+
+/// Why a text did not yield exactly one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    NoAction,
+    MultipleActions(usize),
+    Malformed { offset: usize, reason: String },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::NoAction => write!(f, "no action found (expected one <function=…> call)"),
+            ParseError::MultipleActions(n) => write!(f, "found {n} actions, expected exactly one"),
+            ParseError::Malformed { offset, reason } => write!(f, "malformed action at byte {offset}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn malformed(offset: usize, reason: impl Into<String>) -> ParseError {
+    ParseError::Malformed { offset, reason: reason.into() }
+}
+
+/// An action found in a text, with the byte range it occupied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub action: Action,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every XML function call in `text`, in order. A call that is opened but broken is an error:
+/// a half-written call must not silently count as "no action".
+pub fn parse_function_calls(text: &str) -> Result<Vec<Located>, ParseError> {
+    let mut found = Vec::new();
+    let mut pos = 0;
+    while let Some(rel) = text[pos..].find(FUNCTION_OPEN) {
+        let start = pos + rel;
+        let (action, end) = parse_one_call(text, start)?;
+        found.push(Located { action, start, end });
+        pos = end;
+    }
+    Ok(found)
+}
+
+fn parse_one_call(text: &str, start: usize) -> Result<(Action, usize), ParseError> {
+    let name_start = start + FUNCTION_OPEN.len();
+    let name_len = text[name_start..].find('>').ok_or_else(|| malformed(start, "unterminated <function= tag"))?;
+    let name = text[name_start..name_start + name_len].trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        return Err(malformed(start, format!("invalid function name {name:?}")));
+    }
+    let mut action = Action::new(canonical_tool_name(name));
+    let mut pos = name_start + name_len + 1;
+    loop {
+        pos = skip_whitespace(text, pos);
+        let rest = &text[pos..];
+        if rest.starts_with(FUNCTION_CLOSE) {
+            return Ok((action, pos + FUNCTION_CLOSE.len()));
+        }
+        if !rest.starts_with(PARAMETER_OPEN) {
+            let reason = if rest.is_empty() {
+                "missing </function>".to_string()
+            } else {
+                format!("unexpected text {:?}", preview(rest))
+            };
+            return Err(malformed(pos, reason));
+        }
+        let key_start = pos + PARAMETER_OPEN.len();
+        let key_len = text[key_start..].find('>').ok_or_else(|| malformed(pos, "unterminated <parameter= tag"))?;
+        let key = text[key_start..key_start + key_len].trim();
+        if key.is_empty() || key.contains(['<', '\n']) {
+            return Err(malformed(pos, format!("invalid parameter name {key:?}")));
+        }
+        let value_start = key_start + key_len + 1;
+        let value_end = find_value_end(text, value_start)
+            .ok_or_else(|| malformed(pos, format!("parameter {key:?} is not closed")))?;
+        let value = strip_one_newline(&text[value_start..value_end]);
+        if action.args.insert(key.to_string(), value.to_string()).is_some() {
+            return Err(malformed(pos, format!("parameter {key:?} given twice")));
+        }
+        pos = value_end + PARAMETER_CLOSE.len();
+    }
+}
+
+/// The `</parameter>` that ends a value is the first one followed (after whitespace) by
+/// another parameter or by `</function>`; earlier occurrences belong to the value itself.
+fn find_value_end(text: &str, from: usize) -> Option<usize> {
+    let mut search = from;
+    while let Some(rel) = text[search..].find(PARAMETER_CLOSE) {
+        let end = search + rel;
+        let after = skip_whitespace(text, end + PARAMETER_CLOSE.len());
+        let rest = &text[after..];
+        if rest.starts_with(PARAMETER_OPEN) || rest.starts_with(FUNCTION_CLOSE) {
+            return Some(end);
+        }
+        search = end + PARAMETER_CLOSE.len();
+    }
+    None
+}
+
+fn strip_one_newline(value: &str) -> &str {
+    let value = value.strip_prefix('\n').unwrap_or(value);
+    value.strip_suffix('\n').unwrap_or(value)
+}
+
+fn skip_whitespace(text: &str, pos: usize) -> usize {
+    pos + text[pos..].len() - text[pos..].trim_start().len()
+}
+
+fn preview(text: &str) -> String {
+    text.chars().take(30).collect()
+}
+
+/// A fenced code block: the info word after the opening fence and the body between fences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fenced {
+    pub lang: String,
+    pub body: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every fenced block in `text`. The body runs from the line after the opening fence to the
+/// next line that starts with three backticks.
+pub fn parse_fenced_blocks(text: &str) -> Vec<Fenced> {
+    let mut blocks = Vec::new();
+    let mut pos = 0;
+    while let Some(rel) = text[pos..].find("```") {
+        let start = pos + rel;
+        let info_start = start + 3;
+        let Some(line_len) = text[info_start..].find('\n') else { break };
+        let lang = text[info_start..info_start + line_len].trim();
+        if lang.contains(char::is_whitespace) || lang.contains('`') {
+            pos = info_start;
+            continue;
+        }
+        let body_start = info_start + line_len + 1;
+        let close = if text[body_start..].starts_with("```") {
+            Some(0)
+        } else {
+            text[body_start..].find("\n```").map(|i| i + 1)
+        };
+        let Some(close_rel) = close else { break };
+        let body_end = body_start + close_rel;
+        let body = text[body_start..body_end].strip_suffix('\n').unwrap_or(&text[body_start..body_end]);
+        let end = body_end + 3;
+        blocks.push(Fenced { lang: lang.to_string(), body: body.to_string(), start, end });
+        pos = end;
+    }
+    blocks
+}
+
+/// Fenced blocks whose language marks them as shell commands, turned into `bash` actions.
+pub fn parse_fenced_bash(text: &str) -> Vec<Located> {
+    parse_fenced_blocks(text)
+        .into_iter()
+        .filter(|b| matches!(b.lang.as_str(), "" | "bash" | "sh" | "shell" | "console" | "mswea_bash_command"))
+        .map(|b| Located { action: Action::bash(b.body), start: b.start, end: b.end })
+        .collect()
+}
+
+/// An OpenAI-style tool call: `name` plus its JSON-encoded `arguments` object.
+pub fn parse_tool_call(name: &str, arguments: &str) -> Result<Action, ParseError> {
+    let arguments = if arguments.trim().is_empty() { "{}" } else { arguments };
+    let value: serde_json::Value =
+        serde_json::from_str(arguments).map_err(|e| malformed(0, format!("tool call arguments are not JSON: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(malformed(0, "tool call arguments are not a JSON object"));
+    };
+    let mut action = Action::new(canonical_tool_name(name));
+    for (key, value) in map {
+        action.args.insert(key, json_argument_text(&value));
+    }
+    Ok(action)
+}
+
+/// Strings stay as they are; anything else keeps its compact JSON text (`[1,50]`, `12`, `true`).
+pub fn json_argument_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The single action in a model completion (the text after `</think>`). Function calls are
+/// the contract; a lone fenced shell block is accepted too, since mini-swe-agent experts act
+/// that way. Fences inside a function call's parameters do not count as extra actions.
+pub fn parse_completion_action(text: &str) -> Result<Action, ParseError> {
+    let calls = parse_function_calls(text)?;
+    let fences: Vec<Located> = parse_fenced_bash(text)
+        .into_iter()
+        .filter(|f| !calls.iter().any(|c| f.start < c.end && c.start < f.end))
+        .collect();
+    match (calls.len(), fences.len()) {
+        (1, 0) => Ok(calls.into_iter().next().expect("length checked").action),
+        (0, 1) => Ok(fences.into_iter().next().expect("length checked").action),
+        (0, 0) => Err(ParseError::NoAction),
+        (c, f) => Err(ParseError::MultipleActions(c + f)),
+    }
+}

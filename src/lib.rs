@@ -1,0 +1,19 @@
+//! srl: a harness for Supervised Reinforcement Learning of software-engineering agents.
+//!
+//! Modules in pipeline order:
+//! - [`trajectory`]: expert trajectories in the normalized `srl.trajectory/1` format and the
+//!   importers that read every scaffold's files into it;
+//! - [`action`]: the action grammar (parse and canonically render tool calls);
+//! - [`steps`]: one SRL training instance per expert step (prompt context + target action);
+//! - [`reward`]: difflib-exact similarity, the format check and the step reward;
+//! - [`cli`]: the `srl` command line.
+//!
+//! [`jsonl`] and [`atomic`] are the file helpers shared by several stages.
+
+pub mod action;
+pub mod atomic;
+pub mod cli;
+pub mod jsonl;
+pub mod reward;
+pub mod steps;
+pub mod trajectory;

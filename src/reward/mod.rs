@@ -1,0 +1,2 @@
+//! Rewards for a proposed action: placeholder.
+pub mod difflib;

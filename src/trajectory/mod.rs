@@ -1,0 +1,144 @@
+//! Expert trajectories in one normalized format, `srl.trajectory/1`, and the importers that
+//! produce it from what real agent scaffolds write.
+//!
+//! A *trajectory* is one agent's attempt at one problem: the problem statement, then a list of
+//! *steps*, each one action with the thought before it and the observation after it. The serde
+//! structs below are the file format (one JSON object per line); their field docs are its
+//! documentation.
+//!
+//! Each source format lives in its own file and exposes two pure functions over an already
+//! decoded JSON value: `sniff` (is this record mine?) and `parse` (record → [`Parsed`]).
+//! Reading files, streaming JSONL and choosing the format is [`read`]'s and [`detect`]'s job.
+
+pub mod detect;
+mod mini_swe_agent;
+mod openhands;
+mod openhands_completions;
+pub mod problem;
+pub mod read;
+mod swe_agent;
+mod swe_smith;
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::{render, Action};
+
+pub use detect::Format;
+
+/// The `schema` value of every record this version writes.
+pub const SCHEMA: &str = "srl.trajectory/1";
+
+/// One trajectory: a line of a `srl.trajectory/1` JSONL file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trajectory {
+    /// Always `srl.trajectory/1`.
+    pub schema: String,
+    /// Stable id: instance id (or file stem) plus a hash of the trajectory's content, so the
+    /// same trajectory gets the same id wherever and whenever it is imported.
+    pub id: String,
+    /// The benchmark instance the trajectory solves, when the source names it.
+    pub instance_id: Option<String>,
+    /// Which importer read it (`swe-agent`, `mini-swe-agent`, `swe-smith`, `openhands`, …).
+    pub source_format: String,
+    /// The file it came from, as given on the command line, with `#N` for record N of a multi-record file.
+    pub source: String,
+    /// The task as the agent saw it, with the scaffold's instructions stripped where they can be told apart.
+    pub problem_statement: String,
+    pub steps: Vec<Step>,
+    /// The final patch, when the source records one.
+    pub submission: Option<String>,
+    /// How the run ended (`submitted`, `Submitted`, `exit_cost`, …), verbatim from the source.
+    pub exit_status: Option<String>,
+}
+
+/// One agent step: exactly one action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The model's free text before the action (may be empty).
+    pub thought: String,
+    pub action: Action,
+    /// Canonical rendering of `action` (see `action::render`); what rewards compare.
+    pub action_text: String,
+    /// What the environment answered.
+    pub observation: String,
+    /// Exit status of the command, when the source records it.
+    pub exit_code: Option<i64>,
+}
+
+impl Step {
+    pub fn new(
+        thought: impl Into<String>,
+        action: Action,
+        observation: impl Into<String>,
+        exit_code: Option<i64>,
+    ) -> Step {
+        let action_text = render(&action);
+        Step { thought: thought.into(), action, action_text, observation: observation.into(), exit_code }
+    }
+}
+
+/// What a format parser extracts from one record, before ids and provenance are attached.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub instance_id: Option<String>,
+    pub problem_statement: String,
+    pub steps: Vec<Step>,
+    pub submission: Option<String>,
+    pub exit_status: Option<String>,
+    /// Agent turns that held no parseable action (format errors, plain messages); counted, not emitted.
+    pub skipped_turns: usize,
+}
+
+impl Parsed {
+    /// Attaches provenance and the content-derived id.
+    pub fn into_trajectory(self, format: Format, source: String, fallback_name: &str) -> Trajectory {
+        let name = self.instance_id.clone().unwrap_or_else(|| fallback_name.to_string());
+        let mut hash = Fnv64::new();
+        hash.write(self.problem_statement.as_bytes());
+        for step in &self.steps {
+            hash.write(step.action_text.as_bytes());
+            hash.write(step.observation.as_bytes());
+        }
+        Trajectory {
+            schema: SCHEMA.to_string(),
+            id: format!("{name}.{:08x}", hash.finish() as u32),
+            instance_id: self.instance_id,
+            source_format: format.name().to_string(),
+            source,
+            problem_statement: self.problem_statement,
+            steps: self.steps,
+            submission: self.submission,
+            exit_status: self.exit_status,
+        }
+    }
+}
+
+/// FNV-1a, 64 bit: a tiny, fixed, dependency-free hash for ids that must never change
+/// between builds (std's `DefaultHasher` makes no such promise).
+pub struct Fnv64(u64);
+
+impl Fnv64 {
+    pub fn new() -> Fnv64 {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") hash differently.
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64::new()
+    }
+}

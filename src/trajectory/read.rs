@@ -1,0 +1,252 @@
+//! Reading trajectory files from disk: walking directories, decoding JSON, JSONL and YAML,
+//! choosing the format, and turning every failure into a [`Problem`] that names the file and
+//! the record, so one bad file never stops an import (unless the caller asks for `strict`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use super::detect::{self, Format};
+use super::Trajectory;
+
+/// File extensions that may hold trajectories; everything else met while walking a directory
+/// is ignored without a word (logs, patches, READMEs).
+const EXTENSIONS: [&str; 5] = ["traj", "json", "jsonl", "yaml", "yml"];
+
+pub struct ImportOptions {
+    /// `None` means auto-detect each record.
+    pub format: Option<Format>,
+    /// Stop at the first problem instead of recording it and going on.
+    pub strict: bool,
+}
+
+/// Something that went wrong with one file or one record of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based line (JSONL) or element (JSON list) number; `None` for the file as a whole.
+    pub record: Option<usize>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.record {
+            Some(n) => write!(f, "{}: record {n}: {}", self.file.display(), self.reason),
+            None => write!(f, "{}: {}", self.file.display(), self.reason),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    /// Files that held at least one trajectory record.
+    pub files: usize,
+    /// Files found while walking directories that are not trajectories (reports, instances…).
+    pub other_files: usize,
+    pub trajectories: usize,
+    pub steps: usize,
+    pub skipped_turns: usize,
+    pub problems: Vec<Problem>,
+}
+
+impl ImportSummary {
+    pub fn line(&self) -> String {
+        format!(
+            "imported {} trajectories with {} steps from {} files ({} skipped turns without an action, {} other files ignored, {} errors)",
+            self.trajectories,
+            self.steps,
+            self.files,
+            self.skipped_turns,
+            self.other_files,
+            self.problems.len()
+        )
+    }
+}
+
+/// Imports every trajectory under `paths`, handing each to `sink` as soon as it is parsed.
+pub fn import_paths(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(Trajectory) -> Result<()>,
+) -> Result<ImportSummary> {
+    let mut summary = ImportSummary::default();
+    for (file, explicit) in collect_files(paths)? {
+        let mut importer =
+            FileImport { file: &file, explicit, options, summary: &mut summary, sink, held_records: false };
+        importer.run()?;
+    }
+    Ok(summary)
+}
+
+/// Files named on the command line (kept even with odd extensions) and, for directories,
+/// every file below them with a trajectory extension, in sorted order so runs are repeatable.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found.into_iter().map(|f| (f, false)));
+        } else {
+            files.push((path.clone(), true));
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list directory {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list directory {}", dir.display()))?;
+        let path = entry.path();
+        let kind = entry.file_type().with_context(|| format!("cannot stat {}", path.display()))?;
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if has_trajectory_extension(&path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn has_trajectory_extension(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e))
+}
+
+fn extension(path: &Path) -> &str {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("")
+}
+
+/// The file name without the extensions trajectory files carry (`x.traj.json` → `x`).
+fn file_stem(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut stem = name.as_str();
+    for suffix in [".json", ".jsonl", ".yaml", ".yml", ".traj"] {
+        stem = stem.strip_suffix(suffix).unwrap_or(stem);
+    }
+    stem.to_string()
+}
+
+struct FileImport<'a> {
+    file: &'a Path,
+    explicit: bool,
+    options: &'a ImportOptions,
+    summary: &'a mut ImportSummary,
+    sink: &'a mut dyn FnMut(Trajectory) -> Result<()>,
+    held_records: bool,
+}
+
+impl FileImport<'_> {
+    fn run(&mut self) -> Result<()> {
+        let result = if extension(self.file) == "jsonl" { self.run_jsonl() } else { self.run_document() };
+        if self.held_records {
+            self.summary.files += 1;
+        }
+        result
+    }
+
+    /// JSONL is streamed line by line. A file found by walking whose first record is not a
+    /// trajectory (predictions, patches) is skipped whole.
+    fn run_jsonl(&mut self) -> Result<()> {
+        let reader = crate::jsonl::open_input(self.file)?;
+        let mut outcome: Result<()> = Ok(());
+        let mut skip_rest = false;
+        let walk_result = crate::jsonl::for_each_record::<Value, _, _>(reader, |line, record| {
+            if skip_rest || outcome.is_err() {
+                return Ok(());
+            }
+            let step = match record {
+                Err(reason) => self.problem(Some(line), reason),
+                Ok(value) => {
+                    if !self.held_records
+                        && self.options.format.is_none()
+                        && detect::sniff(&value).is_none()
+                        && !self.explicit
+                    {
+                        skip_rest = true;
+                        self.summary.other_files += 1;
+                        return Ok(());
+                    }
+                    self.record(&value, Some(line), true)
+                }
+            };
+            if let Err(e) = step {
+                outcome = Err(e);
+            }
+            Ok(())
+        });
+        walk_result.with_context(|| format!("failed to read {}", self.file.display()))?;
+        outcome
+    }
+
+    fn run_document(&mut self) -> Result<()> {
+        let bytes = fs::read(self.file).with_context(|| format!("failed to read {}", self.file.display()))?;
+        let value = match decode_document(self.file, &bytes) {
+            Ok(value) => value,
+            Err(reason) => return self.problem(None, reason),
+        };
+        if self.options.format.is_some() || detect::sniff(&value).is_some() {
+            return self.record(&value, None, false);
+        }
+        // A JSON list whose elements are trajectory records (e.g. a list of OpenHands outputs).
+        if let Value::Array(items) = &value {
+            if items.first().is_some_and(|first| detect::sniff(first).is_some()) {
+                for (idx, item) in items.iter().enumerate() {
+                    self.record(item, Some(idx + 1), true)?;
+                }
+                return Ok(());
+            }
+        }
+        if self.explicit {
+            return self.problem(None, "not a trajectory in any known format (use --format to force one)".to_string());
+        }
+        self.summary.other_files += 1;
+        Ok(())
+    }
+
+    fn record(&mut self, value: &Value, record: Option<usize>, numbered: bool) -> Result<()> {
+        let format = match self.options.format.or_else(|| detect::sniff(value)) {
+            Some(format) => format,
+            None => return self.problem(record, "not a trajectory in any known format".to_string()),
+        };
+        let parsed = match format.parse(value) {
+            Ok(parsed) => parsed,
+            Err(reason) => return self.problem(record, format!("{} record: {reason}", format.name())),
+        };
+        self.held_records = true;
+        let source = match (numbered, record) {
+            (true, Some(n)) => format!("{}#{n}", self.file.display()),
+            _ => self.file.display().to_string(),
+        };
+        self.summary.trajectories += 1;
+        self.summary.steps += parsed.steps.len();
+        self.summary.skipped_turns += parsed.skipped_turns;
+        let trajectory = parsed.into_trajectory(format, source, &file_stem(self.file));
+        (self.sink)(trajectory)
+    }
+
+    fn problem(&mut self, record: Option<usize>, reason: String) -> Result<()> {
+        let problem = Problem { file: self.file.to_path_buf(), record, reason };
+        if self.options.strict {
+            bail!("{problem}");
+        }
+        tracing::warn!("{problem}");
+        self.summary.problems.push(problem);
+        Ok(())
+    }
+}
+
+/// Decodes a whole-file JSON or YAML document; the error says which and where.
+fn decode_document(file: &Path, bytes: &[u8]) -> Result<Value, String> {
+    if matches!(extension(file), "yaml" | "yml") {
+        return serde_yaml::from_slice::<Value>(bytes).map_err(|e| format!("invalid YAML: {e}"));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()));
+    }
+    serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON: {e}"))
+}
