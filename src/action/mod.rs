@@ -60,3 +60,47 @@ pub fn canonical_tool_name(name: &str) -> &str {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Values may hold anything but the two closing tags the syntax cannot escape.
+    fn value() -> impl Strategy<Value = String> {
+        "(?s)[a-z<>/=\\n \t'\"é😀{}\\[\\]-]{0,40}"
+            .prop_filter("closing tags cannot be escaped", |v| !v.contains("</parameter>") && !v.contains("</function>"))
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        let tool = prop_oneof![Just("bash".to_string()), Just("str_replace_editor".to_string()), "[a-z_]{1,12}"]
+            .prop_filter("aliases are renamed on parse", |t| canonical_tool_name(t) == t);
+        let args = prop::collection::btree_map("[a-z_]{1,10}", value(), 0..5);
+        (tool, args).prop_map(|(tool, args)| Action { tool, args })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parse_of_render_is_identity(action in action()) {
+            let text = render(&action);
+            let parsed = parse_function_calls(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text:?}")))?;
+            prop_assert_eq!(parsed.len(), 1);
+            prop_assert_eq!(&parsed[0].action, &action);
+        }
+
+        #[test]
+        fn render_is_canonical_under_reordering_and_spacing(action in action(), spaces in "[ \n]{0,3}") {
+            let mut shuffled = format!("<function={}>{spaces}", action.tool);
+            for (key, value) in action.args.iter().rev() {
+                let value = if value.contains('\n') { format!("\n{value}\n") } else { value.clone() };
+                shuffled.push_str(&format!("<parameter={key}>{value}</parameter>{spaces}"));
+            }
+            shuffled.push_str("</function>");
+            let parsed = parse_completion_action(&shuffled).map_err(|e| TestCaseError::fail(format!("{e}: {shuffled:?}")))?;
+            prop_assert_eq!(render(&parsed), render(&action));
+        }
+    }
+}

@@ -218,3 +218,80 @@ pub fn parse_completion_action(text: &str) -> Result<Action, ParseError> {
         (c, f) => Err(ParseError::MultipleActions(c + f)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action in `text`, as `tool {args}` lines, or the error.
+    fn check(text: &str, expect: &str) {
+        let got = match parse_function_calls(text) {
+            Ok(calls) => calls.iter().map(|c| format!("{} {:?}", c.action.tool, c.action.args)).collect::<Vec<_>>().join("\n"),
+            Err(e) => format!("error: {e}"),
+        };
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn multi_line_parameter_bodies_lose_one_wrapping_newline() {
+        check(
+            "Let me fix it.\n<function=str_replace_editor>\n<parameter=command>str_replace</parameter>\n<parameter=path>/a.py</parameter>\n<parameter=old_str>\n  x = 1\n\n</parameter>\n<parameter=new_str>\n  x = 2\n</parameter>\n</function>",
+            r#"str_replace_editor {"command": "str_replace", "new_str": "  x = 2", "old_str": "  x = 1\n", "path": "/a.py"}"#,
+        );
+    }
+
+    #[test]
+    fn closing_tag_inside_a_value_belongs_to_the_value() {
+        check(
+            "<function=bash><parameter=command>echo '</parameter>' ok</parameter></function>",
+            r#"bash {"command": "echo '</parameter>' ok"}"#,
+        );
+    }
+
+    #[test]
+    fn call_without_parameters() {
+        check("done\n<function=submit>\n</function>", "submit {}");
+    }
+
+    #[test]
+    fn openhands_tool_names_are_canonical() {
+        check("<function=execute_bash><parameter=command>ls</parameter></function>", r#"bash {"command": "ls"}"#);
+    }
+
+    #[test]
+    fn broken_calls_are_errors_not_silence() {
+        check("<function=bash><parameter=command>ls", "error: malformed action at byte 15: parameter \"command\" is not closed");
+        check("<function=bash>", "error: malformed action at byte 15: missing </function>");
+        check("<function=bash>oops</function>", "error: malformed action at byte 15: unexpected text \"oops</function>\"");
+        check("<function=>x", "error: malformed action at byte 0: invalid function name \"\"");
+        check(
+            "<function=bash><parameter=a>1</parameter><parameter=a>2</parameter></function>",
+            "error: malformed action at byte 41: parameter \"a\" given twice",
+        );
+    }
+
+    #[test]
+    fn fenced_blocks() {
+        let text = "THOUGHT: x\n\n```bash\ncd /testbed && ls\n```\nand\n```python\nprint(1)\n```\n```mswea_bash_command\necho hi\n```";
+        let blocks: Vec<String> = parse_fenced_bash(text).into_iter().map(|b| b.action.args["command"].clone()).collect();
+        assert_eq!(blocks, ["cd /testbed && ls", "echo hi"]);
+        assert!(parse_fenced_bash("```bash\nunclosed").is_empty());
+    }
+
+    #[test]
+    fn tool_call_arguments_keep_non_strings_as_json() {
+        let action = parse_tool_call("str_replace_editor", r#"{"command":"view","path":"/a.py","view_range":[1, 40]}"#).unwrap();
+        assert_eq!(action.args["view_range"], "[1,40]");
+        assert!(parse_tool_call("bash", "{not json").is_err());
+        assert!(parse_tool_call("bash", "[1]").is_err());
+        assert_eq!(parse_tool_call("submit", "").unwrap(), Action::new("submit"));
+    }
+
+    #[test]
+    fn completion_with_one_call_and_fences_inside_its_parameters() {
+        let text = "<function=str_replace_editor><parameter=command>create</parameter><parameter=file_text>\n```bash\nls\n```\n</parameter></function>";
+        assert_eq!(parse_completion_action(text).unwrap().tool, "str_replace_editor");
+        assert_eq!(parse_completion_action("```bash\nls\n```\n```bash\npwd\n```"), Err(ParseError::MultipleActions(2)));
+        assert_eq!(parse_completion_action("nothing here"), Err(ParseError::NoAction));
+    }
+}

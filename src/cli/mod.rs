@@ -1,1 +1,141 @@
-//! Placeholder.
+//! The `srl` command line. Each subcommand lives in its own file, turns its clap arguments
+//! into a library call and prints one summary; nothing else in the crate prints to stdout.
+//!
+//! Exit codes: 0 success, 1 failure or a batch that met bad records (after finishing the
+//! rest), 2 bad usage. A closed stdout (`srl … | head`) counts as success.
+
+mod demo;
+mod import;
+mod reward;
+mod similarity;
+mod steps;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "srl", version, about = "Supervised Reinforcement Learning for software-engineering agents")]
+struct Cli {
+    /// Log more (-v: debug, -vv: trace); logs go to stderr. SRL_LOG=debug works too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline small on the embedded sample trajectories (import, steps, rewards)
+    Demo(demo::Args),
+    /// Import agent trajectories (SWE-agent, mini-swe-agent, SWE-smith, OpenHands) into srl.trajectory/1 JSONL
+    Import(import::Args),
+    /// Build one SRL training instance per expert step from srl.trajectory/1 JSONL
+    Steps(steps::Args),
+    /// Score completions against expert actions (format check + difflib similarity)
+    Reward(reward::Args),
+    /// Raw difflib SequenceMatcher ratio of string pairs, for parity checks against Python
+    Similarity(similarity::Args),
+}
+
+/// Outcome of a command that finished: `Problems` means it completed but met bad input.
+pub enum Outcome {
+    Clean,
+    Problems,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Steps(args) => steps::run(args),
+        Command::Reward(args) => reward::run(args),
+        Command::Similarity(args) => similarity::run(args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::FAILURE,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match (verbose, std::env::var("SRL_LOG").ok().as_deref()) {
+        (0, Some("debug")) | (1, _) => tracing::Level::DEBUG,
+        (0, Some("trace")) | (2.., _) => tracing::Level::TRACE,
+        (0, Some("error")) => tracing::Level::ERROR,
+        _ => tracing::Level::WARN,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Where a command writes records: a file (written atomically) or stdout for `-`.
+pub enum Output {
+    File(crate::atomic::AtomicFile),
+    Stdout(io::BufWriter<io::Stdout>),
+}
+
+impl Output {
+    pub fn create(path: &Path) -> Result<Output> {
+        if path.as_os_str() == "-" {
+            return Ok(Output::Stdout(io::BufWriter::new(io::stdout())));
+        }
+        Ok(Output::File(crate::atomic::AtomicFile::create(path)?))
+    }
+
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::File(file) => file.commit(),
+            Output::Stdout(mut out) => Ok(out.flush()?),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::File(f) => f.write(buf),
+            Output::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::File(f) => f.flush(),
+            Output::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+/// Prints the one summary line of a command to stderr when records go to stdout, else stdout.
+pub fn summary(line: &str, records_on_stdout: bool) {
+    if records_on_stdout {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}

@@ -234,7 +234,7 @@ impl FileImport<'_> {
         if self.options.strict {
             bail!("{problem}");
         }
-        tracing::warn!("{problem}");
+        tracing::debug!("{problem}");
         self.summary.problems.push(problem);
         Ok(())
     }
