@@ -69,8 +69,9 @@ mod tests {
 
     /// Values may hold anything but the two closing tags the syntax cannot escape.
     fn value() -> impl Strategy<Value = String> {
-        "(?s)[a-z<>/=\\n \t'\"é😀{}\\[\\]-]{0,40}"
-            .prop_filter("closing tags cannot be escaped", |v| !v.contains("</parameter>") && !v.contains("</function>"))
+        "(?s)[a-z<>/=\\n \t'\"é😀{}\\[\\]-]{0,40}".prop_filter("closing tags cannot be escaped", |v| {
+            !v.contains("</parameter>") && !v.contains("</function>")
+        })
     }
 
     fn action() -> impl Strategy<Value = Action> {

@@ -226,7 +226,9 @@ mod tests {
     /// Every action in `text`, as `tool {args}` lines, or the error.
     fn check(text: &str, expect: &str) {
         let got = match parse_function_calls(text) {
-            Ok(calls) => calls.iter().map(|c| format!("{} {:?}", c.action.tool, c.action.args)).collect::<Vec<_>>().join("\n"),
+            Ok(calls) => {
+                calls.iter().map(|c| format!("{} {:?}", c.action.tool, c.action.args)).collect::<Vec<_>>().join("\n")
+            }
             Err(e) => format!("error: {e}"),
         };
         assert_eq!(got, expect);
@@ -260,9 +262,15 @@ mod tests {
 
     #[test]
     fn broken_calls_are_errors_not_silence() {
-        check("<function=bash><parameter=command>ls", "error: malformed action at byte 15: parameter \"command\" is not closed");
+        check(
+            "<function=bash><parameter=command>ls",
+            "error: malformed action at byte 15: parameter \"command\" is not closed",
+        );
         check("<function=bash>", "error: malformed action at byte 15: missing </function>");
-        check("<function=bash>oops</function>", "error: malformed action at byte 15: unexpected text \"oops</function>\"");
+        check(
+            "<function=bash>oops</function>",
+            "error: malformed action at byte 15: unexpected text \"oops</function>\"",
+        );
         check("<function=>x", "error: malformed action at byte 0: invalid function name \"\"");
         check(
             "<function=bash><parameter=a>1</parameter><parameter=a>2</parameter></function>",
@@ -273,14 +281,16 @@ mod tests {
     #[test]
     fn fenced_blocks() {
         let text = "THOUGHT: x\n\n```bash\ncd /testbed && ls\n```\nand\n```python\nprint(1)\n```\n```mswea_bash_command\necho hi\n```";
-        let blocks: Vec<String> = parse_fenced_bash(text).into_iter().map(|b| b.action.args["command"].clone()).collect();
+        let blocks: Vec<String> =
+            parse_fenced_bash(text).into_iter().map(|b| b.action.args["command"].clone()).collect();
         assert_eq!(blocks, ["cd /testbed && ls", "echo hi"]);
         assert!(parse_fenced_bash("```bash\nunclosed").is_empty());
     }
 
     #[test]
     fn tool_call_arguments_keep_non_strings_as_json() {
-        let action = parse_tool_call("str_replace_editor", r#"{"command":"view","path":"/a.py","view_range":[1, 40]}"#).unwrap();
+        let action =
+            parse_tool_call("str_replace_editor", r#"{"command":"view","path":"/a.py","view_range":[1, 40]}"#).unwrap();
         assert_eq!(action.args["view_range"], "[1,40]");
         assert!(parse_tool_call("bash", "{not json").is_err());
         assert!(parse_tool_call("bash", "[1]").is_err());

@@ -32,7 +32,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     let format = if args.format == "auto" { None } else { Format::from_name(&args.format) };
     let options = ImportOptions { format, strict: args.strict };
     let mut out = Output::create(&args.output)?;
-    let summary = import_paths(&args.paths, &options, &mut |trajectory| crate::jsonl::write_record(&mut out, &trajectory))?;
+    let summary =
+        import_paths(&args.paths, &options, &mut |trajectory| crate::jsonl::write_record(&mut out, &trajectory))?;
     out.finish()?;
     for problem in &summary.problems {
         eprintln!("error: {problem}");

@@ -30,7 +30,9 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output::create(std::path::Path::new("-"))?;
     let mut problems = 0usize;
     crate::jsonl::for_each_record::<Pair, _, _>(input, |line, record| match record {
-        Ok(pair) => write_line(&mut out, &serde_json::json!({ "ratio": difflib::ratio(&pair.a, &pair.b, args.autojunk) })),
+        Ok(pair) => {
+            write_line(&mut out, &serde_json::json!({ "ratio": difflib::ratio(&pair.a, &pair.b, args.autojunk) }))
+        }
         Err(reason) => {
             problems += 1;
             eprintln!("error: {}: line {line}: {reason}", args.pairs.display());

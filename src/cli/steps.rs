@@ -34,7 +34,8 @@ fn parse_rounds(text: &str) -> Result<Rounds, String> {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let options = StepOptions { context_rounds: args.context_rounds.0, max_observation_chars: args.max_observation_chars };
+    let options =
+        StepOptions { context_rounds: args.context_rounds.0, max_observation_chars: args.max_observation_chars };
     let input = crate::jsonl::open_input(&args.input)?;
     let mut out = Output::create(&args.output)?;
     let mut stats = StepStats::default();

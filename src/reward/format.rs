@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn unclosed_think() {
-        check("<think>hmm <function=bash><parameter=command>ls</parameter></function>", "err expected one <think> and one </think>, found 1 and 0");
+        check(
+            "<think>hmm <function=bash><parameter=command>ls</parameter></function>",
+            "err expected one <think> and one </think>, found 1 and 0",
+        );
     }
 
     #[test]
@@ -85,6 +88,9 @@ mod tests {
 
     #[test]
     fn broken_call() {
-        check("<think>x</think><function=bash><parameter=command>ls", "err after </think>: malformed action at byte 15: parameter \"command\" is not closed");
+        check(
+            "<think>x</think><function=bash><parameter=command>ls",
+            "err after </think>: malformed action at byte 15: parameter \"command\" is not closed",
+        );
     }
 }

@@ -90,7 +90,11 @@ mod tests {
 
     #[test]
     fn fenced_expert_and_xml_student_compare_canonically() {
-        check("```bash\nls -la\n```", "<think>x</think><function=bash><parameter=command>ls -la</parameter></function>", 1.0);
+        check(
+            "```bash\nls -la\n```",
+            "<think>x</think><function=bash><parameter=command>ls -la</parameter></function>",
+            1.0,
+        );
     }
 
     #[test]

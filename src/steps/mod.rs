@@ -125,7 +125,8 @@ mod tests {
     use crate::trajectory::{Parsed, Step};
 
     fn trajectory(n: usize) -> Trajectory {
-        let steps = (0..n).map(|i| Step::new("t", Action::bash(format!("echo {i}")), "x".repeat(i * 10), Some(0))).collect();
+        let steps =
+            (0..n).map(|i| Step::new("t", Action::bash(format!("echo {i}")), "x".repeat(i * 10), Some(0))).collect();
         let parsed = Parsed { problem_statement: "Fix it".into(), steps, ..Parsed::default() };
         parsed.into_trajectory(crate::trajectory::Format::SweSmith, "mem".into(), "demo")
     }
