@@ -15,5 +15,6 @@ pub mod atomic;
 pub mod cli;
 pub mod jsonl;
 pub mod reward;
+pub mod sandbox;
 pub mod steps;
 pub mod trajectory;

@@ -1,0 +1,261 @@
+//! The local backend: commands run as processes on this machine, over the host-side work tree.
+//!
+//! Isolation is weaker than Docker's and depends on privileges. Run as root, each command gets
+//! private mount and network namespaces (no network; the work tree bind-mounted at the
+//! repository path, so `/testbed/...` paths in expert actions work), runs under a uid of its
+//! own that no account uses, and everything that uid runs is killed on timeout, setsid'd
+//! escapees included. Run as another user, a command runs as that user in the work tree's host
+//! directory, with no network isolation, in its own process group that is killed on timeout.
+//! Either way rlimits cap memory, file size and CPU time, but the host's files outside the work
+//! tree are readable, and as root writable where the sandbox uid may write. Use Docker for
+//! anything untrusted.
+
+use std::ffi::CString;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::sync::oneshot;
+
+use super::output::OutputCollector;
+use super::{ExecLimits, Observation, Sandbox, WorkTree};
+
+/// Memory (address space) limit of one command.
+const MEMORY_LIMIT: u64 = 4 << 30;
+/// Largest file a command may write.
+const FILE_SIZE_LIMIT: u64 = 1 << 30;
+/// Sandbox uids come from a range no distribution allocates to accounts.
+const UID_BASE: u32 = 2_000_000;
+
+static NEXT_UID: AtomicU32 = AtomicU32::new(0);
+
+pub struct LocalSandbox {
+    work_tree: WorkTree,
+    /// The uid commands run under, when this process is root.
+    uid: Option<u32>,
+}
+
+impl LocalSandbox {
+    pub fn start(mut work_tree: WorkTree) -> Result<LocalSandbox> {
+        let uid = if unsafe { libc::geteuid() } == 0 {
+            let offset = (std::process::id() % 10_000) * 100 + NEXT_UID.fetch_add(1, Ordering::Relaxed) % 100;
+            let uid = UID_BASE + offset;
+            std::fs::create_dir_all(work_tree.mount_path())
+                .with_context(|| format!("cannot create the mount point {}", work_tree.mount_path()))?;
+            work_tree.set_owner(uid, uid)?;
+            Some(uid)
+        } else {
+            None
+        };
+        Ok(LocalSandbox { work_tree, uid })
+    }
+
+    /// Whether commands run in their own namespaces under a dedicated uid.
+    pub fn isolated(&self) -> bool {
+        self.uid.is_some()
+    }
+
+    fn command(
+        &self,
+        command: &str,
+        limits: &ExecLimits,
+        writer: std::io::PipeWriter,
+    ) -> Result<std::process::Command> {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg("-c")
+            .arg(command)
+            .current_dir(self.work_tree.host_dir())
+            .env_clear()
+            .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("LANG", "C.UTF-8")
+            .env("HOME", "/tmp")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0);
+        let cpu_seconds = limits.timeout.as_secs() + 5;
+        let isolation = match self.uid {
+            Some(uid) => Some(Isolation::new(&self.work_tree, uid)?),
+            None => None,
+        };
+        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe system
+        // calls (setrlimit, unshare, mount, chdir, setgroups, setgid, setuid) on values prepared
+        // before the fork; it allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                set_limit(libc::RLIMIT_AS, MEMORY_LIMIT)?;
+                set_limit(libc::RLIMIT_FSIZE, FILE_SIZE_LIMIT)?;
+                set_limit(libc::RLIMIT_CPU, cpu_seconds)?;
+                set_limit(libc::RLIMIT_CORE, 0)?;
+                match &isolation {
+                    Some(isolation) => isolation.enter(),
+                    None => Ok(()),
+                }
+            });
+        }
+        Ok(cmd)
+    }
+
+    /// Kills everything the command started: every process of the sandbox uid, or the group.
+    async fn kill_all(&self, pgid: u32) {
+        match self.uid {
+            Some(uid) => {
+                let status = tokio::process::Command::new("bash")
+                    .args(["-c", "kill -KILL -1"])
+                    .uid(uid)
+                    .gid(uid)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .await;
+                if let Err(e) = status {
+                    tracing::warn!("cannot run the kill sweep as uid {uid}: {e}");
+                }
+            }
+            // A pgid of 0 would mean our own group: never signal that.
+            None if pgid > 0 => unsafe {
+                libc::kill(-(pgid as i32), libc::SIGKILL);
+            },
+            None => {}
+        }
+    }
+}
+
+/// What a command needs to enter its namespaces, prepared before the fork.
+struct Isolation {
+    source: CString,
+    target: CString,
+    root: CString,
+    uid: u32,
+}
+
+impl Isolation {
+    fn new(work_tree: &WorkTree, uid: u32) -> Result<Isolation> {
+        let cstring = |s: &str| CString::new(s).context("path contains a NUL byte");
+        Ok(Isolation {
+            source: cstring(&work_tree.host_dir().display().to_string())?,
+            target: cstring(work_tree.mount_path())?,
+            root: cstring("/")?,
+            uid,
+        })
+    }
+
+    fn enter(&self) -> std::io::Result<()> {
+        // SAFETY: plain system calls on NUL-terminated strings that outlive the call.
+        unsafe {
+            check(libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET))?;
+            check(libc::mount(
+                std::ptr::null(),
+                self.root.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ))?;
+            check(libc::mount(
+                self.source.as_ptr(),
+                self.target.as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND | libc::MS_REC,
+                std::ptr::null(),
+            ))?;
+            check(libc::chdir(self.target.as_ptr()))?;
+            check(libc::setgroups(0, std::ptr::null()))?;
+            check(libc::setgid(self.uid))?;
+            check(libc::setuid(self.uid))?;
+        }
+        Ok(())
+    }
+}
+
+fn check(result: libc::c_int) -> std::io::Result<()> {
+    if result == -1 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
+    let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+    // SAFETY: setrlimit reads the struct and nothing else.
+    check(unsafe { libc::setrlimit(resource, &limit) })
+}
+
+/// Drains the command's output on a blocking thread; says once when it passes the kill limit.
+fn spawn_reader(
+    mut reader: std::io::PipeReader,
+    collector: Arc<Mutex<OutputCollector>>,
+    kill_after: usize,
+    flood: oneshot::Sender<()>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut flood = Some(flood);
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let Ok(mut collector) = collector.lock() else { break };
+            collector.push(&buf[..n]);
+            if collector.total() > kill_after {
+                if let Some(flood) = flood.take() {
+                    let _ = flood.send(());
+                }
+            }
+        }
+    })
+}
+
+impl Sandbox for LocalSandbox {
+    fn work_tree(&self) -> &WorkTree {
+        &self.work_tree
+    }
+
+    fn work_tree_mut(&mut self) -> &mut WorkTree {
+        &mut self.work_tree
+    }
+
+    async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
+        let started = Instant::now();
+        let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
+        let cmd = self.command(command, limits, writer)?;
+        let mut child = tokio::process::Command::from(cmd).spawn().context("cannot start bash")?;
+        let pgid = child.id().unwrap_or(0);
+        let collector = Arc::new(Mutex::new(OutputCollector::new(limits.output_cap)));
+        let (flood_tx, flood_rx) = oneshot::channel();
+        let reader_task = spawn_reader(reader, collector.clone(), limits.kill_after_bytes, flood_tx);
+
+        let (mut timed_out, mut output_limited) = (false, false);
+        let status = tokio::select! {
+            status = child.wait() => Some(status.context("cannot wait for the command")?),
+            _ = tokio::time::sleep(limits.timeout) => { timed_out = true; None }
+            Ok(()) = flood_rx => { output_limited = true; None }
+        };
+        // Background processes the command left behind die with it: an action is over when it returns.
+        self.kill_all(pgid).await;
+        let _ = child.wait().await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), reader_task).await;
+        let collector = std::mem::replace(
+            &mut *collector.lock().map_err(|_| anyhow::anyhow!("output reader panicked"))?,
+            OutputCollector::new(0),
+        );
+        let (output, elided_bytes) = collector.finish();
+        let exit_code = status.map(|s| {
+            use std::os::unix::process::ExitStatusExt;
+            s.code().map_or_else(|| 128 + i64::from(s.signal().unwrap_or(0)), i64::from)
+        });
+        Ok(Observation { output, exit_code, timed_out, output_limited, elided_bytes, duration: started.elapsed() })
+    }
+
+    async fn close(self) -> Result<()> {
+        if self.uid.is_some() {
+            self.kill_all(0).await;
+        }
+        Ok(())
+    }
+}

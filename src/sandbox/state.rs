@@ -1,0 +1,126 @@
+//! Snapshots of a work tree, so a rollout at step k starts from the expert's state after steps
+//! 1..k−1 without replaying them.
+//!
+//! A snapshot is a git tree of every file in the work tree (untracked and ignored files too;
+//! deletions are captured by absence) written to a host-only object store in `state/`, which
+//! borrows the task repository's objects through git alternates. Taking one hashes only files
+//! whose stat changed since the last (git's index stat cache); restoring checks the tree out
+//! with force and removes every file the snapshot does not hold. The agent's own `.git` is not
+//! part of a snapshot: what it does to its repository's history survives a restore, while the
+//! files are exact. Empty directories are not captured (git does not track them).
+
+use std::fs;
+
+use anyhow::{Context, Result};
+use git2::{IndexAddOption, Oid, Repository};
+
+use super::WorkTree;
+
+/// A saved state of a work tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot(Oid);
+
+impl Snapshot {
+    pub fn id(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// Creates the snapshot store of a fresh work tree.
+pub(super) fn init(tree: &WorkTree) -> Result<()> {
+    let store = tree.state_dir().join("snapshots.git");
+    Repository::init_bare(&store).context("cannot create the snapshot store")?;
+    let objects = tree.host_dir().join(".git/objects");
+    fs::write(store.join("objects/info/alternates"), format!("{}\n", objects.display()))
+        .context("cannot link the snapshot store")?;
+    Ok(())
+}
+
+fn open_store(tree: &WorkTree) -> Result<(Repository, git2::Index)> {
+    let repo = Repository::open_bare(tree.state_dir().join("snapshots.git")).context("the snapshot store is gone")?;
+    repo.set_workdir(&tree.host_dir(), false)?;
+    let index = git2::Index::open(&tree.state_dir().join("snapshot.index"))?;
+    Ok((repo, index))
+}
+
+impl WorkTree {
+    /// Saves the current files.
+    pub fn snapshot(&mut self) -> Result<Snapshot> {
+        let (repo, mut index) = open_store(self)?;
+        repo.set_index(&mut index)?;
+        index.add_all(["*"], IndexAddOption::FORCE, None).context("cannot read the work tree for a snapshot")?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        let tree = index.write_tree_to(&repo)?;
+        Ok(Snapshot(tree))
+    }
+
+    /// Puts the files back exactly as they were when `snapshot` was taken.
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        let (repo, mut index) = open_store(self)?;
+        repo.set_index(&mut index)?;
+        let tree = repo.find_tree(snapshot.0).context("snapshot not found in this work tree's store")?;
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.force().remove_untracked(true).remove_ignored(true).recreate_missing(true);
+        repo.checkout_tree(tree.as_object(), Some(&mut checkout)).context("cannot restore the snapshot")?;
+        index.read_tree(&tree)?;
+        index.write()?;
+        self.fix_ownership()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(tree: &WorkTree) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        walk(&tree.host_dir(), &tree.host_dir(), &mut out);
+        out.sort();
+        out
+    }
+
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            if rel == ".git" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push((rel, fs::read_to_string(&path).unwrap_or_default()));
+            }
+        }
+    }
+
+    #[test]
+    fn restore_is_exact_for_edits_new_deleted_and_ignored_files() {
+        let source = tempfile::tempdir().unwrap();
+        fs::write(source.path().join("a.py"), "a = 1\n").unwrap();
+        fs::write(source.path().join(".gitignore"), "*.log\n").unwrap();
+        fs::create_dir(source.path().join("pkg")).unwrap();
+        fs::write(source.path().join("pkg/b.py"), "b = 2\n").unwrap();
+        let mut tree = WorkTree::from_files(source.path(), "/testbed").unwrap();
+        fs::write(tree.host_dir().join("a.py"), "a = 10\n").unwrap();
+        fs::write(tree.host_dir().join("new.py"), "new\n").unwrap();
+        fs::write(tree.host_dir().join("run.log"), "ignored but kept\n").unwrap();
+        fs::remove_file(tree.host_dir().join("pkg/b.py")).unwrap();
+        let before = files(&tree);
+        let snapshot = tree.snapshot().unwrap();
+
+        fs::write(tree.host_dir().join("a.py"), "a = 99\n").unwrap();
+        fs::write(tree.host_dir().join("pkg/b.py"), "back\n").unwrap();
+        fs::remove_file(tree.host_dir().join("new.py")).unwrap();
+        fs::write(tree.host_dir().join("other.log"), "x\n").unwrap();
+        fs::create_dir_all(tree.host_dir().join("deep/er")).unwrap();
+        fs::write(tree.host_dir().join("deep/er/c.txt"), "c\n").unwrap();
+        tree.restore(&snapshot).unwrap();
+        assert_eq!(files(&tree), before);
+
+        let again = tree.snapshot().unwrap();
+        assert_eq!(again, snapshot, "same files, same tree id");
+        assert!(tree.diff().unwrap().contains("+a = 10"));
+    }
+}
