@@ -103,6 +103,8 @@ fn huge_observation_imports() {
         {"role": "user", "content": "<pr_description>\nbig\n</pr_description>"},
         {"role": "assistant", "content": "look\n\n<function=bash>\n<parameter=command>cat big.log</parameter>\n</function>"},
         {"role": "user", "content": format!("OBSERVATION:\n{observation}")},
+        {"role": "assistant", "content": "done\n\n<function=submit>\n</function>"},
+        {"role": "user", "content": "OBSERVATION:\n"},
     ], "instance_id": "big"});
     cx.write("big.jsonl", format!("{record}\n"));
     drop(observation);
@@ -110,10 +112,10 @@ fn huge_observation_imports() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let steps = cx.srl(&["steps", "out.jsonl", "-o", "steps.jsonl", "--context-rounds", "all"]);
     assert_eq!(steps.code, 0, "{}", steps.stderr);
-    assert_eq!(
-        steps.stdout.trim(),
-        "built 1 step instances from 1 trajectories (mean context 1166 chars, 0 observations truncated)"
-    );
+    assert!(steps.stdout.starts_with("built 2 step instances from 1 trajectories"), "{}", steps.stdout);
+    assert!(steps.stdout.trim().ends_with(", 1 observations truncated)"), "{}", steps.stdout);
+    let second = cx.read("steps.jsonl").lines().nth(1).unwrap().len();
+    assert!(second < 10_000, "the 100 MB observation reaches the prompt cut to head and tail ({second} bytes)");
 }
 
 #[test]
@@ -156,6 +158,12 @@ fn whole_fixture_folder_imports() {
 }
 
 // Totals over the whole folder. Per-file step counts, and how each was established independently
-// of the importers, are asserted next to each importer (src/trajectory/<format>.rs tests).
-const FIXTURE_FORMATS: &str = "TBD";
-const FIXTURE_SUMMARY: &str = "TBD";
+// of the importers (python3 counts of tool calls, fenced blocks, trajectory entries), are asserted
+// next to each importer (tests at the bottom of src/trajectory/<format>.rs). The totals are their
+// sums: mini-swe-agent 86 steps (10+2+18+36+20), OpenHands output/events 140 (22+33+48, 4+22,
+// 2+4+1+4), OpenHands completions 124 (10+28+16+50+20), SWE-agent 207 (16 .traj + the demo YAML),
+// SWE-smith 103 (37+44+22) = 660; skipped turns 4 + 3 (OpenHands) + 2 (completions) = 9. The 20
+// other files are reports, instances, predictions, run configs and the SWE-agent args.yaml.
+const FIXTURE_FORMATS: &str =
+    r#"{"mini-swe-agent": 5, "openhands": 9, "openhands-completions": 5, "swe-agent": 17, "swe-smith": 3}"#;
+const FIXTURE_SUMMARY: &str = "imported 39 trajectories with 660 steps from 34 files (9 skipped turns without an action, 20 other files ignored, 0 errors)";

@@ -94,8 +94,8 @@ fn parse_one_call(text: &str, start: usize) -> Result<(Action, usize), ParseErro
         let value_start = key_start + key_len + 1;
         let value_end = find_value_end(text, value_start)
             .ok_or_else(|| malformed(pos, format!("parameter {key:?} is not closed")))?;
-        let value = strip_one_newline(&text[value_start..value_end]);
-        if action.args.insert(key.to_string(), value.to_string()).is_some() {
+        let value = canonical_value(strip_one_newline(&text[value_start..value_end]));
+        if action.args.insert(key.to_string(), value).is_some() {
             return Err(malformed(pos, format!("parameter {key:?} given twice")));
         }
         pos = value_end + PARAMETER_CLOSE.len();
@@ -116,6 +116,20 @@ fn find_value_end(text: &str, from: usize) -> Option<usize> {
         search = end + PARAMETER_CLOSE.len();
     }
     None
+}
+
+/// A list of numbers written by hand (`[1, 50]`) gets the compact JSON text a tool call's
+/// arguments give (`[1,50]`), so `view_range` reads the same whichever syntax an expert used.
+fn canonical_value(value: &str) -> String {
+    let trimmed = value.trim();
+    if trimmed.starts_with('[') && trimmed.len() > 2 {
+        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            if items.iter().all(serde_json::Value::is_number) {
+                return serde_json::Value::Array(items).to_string();
+            }
+        }
+    }
+    value.to_string()
 }
 
 fn strip_one_newline(value: &str) -> &str {
@@ -174,7 +188,8 @@ pub fn parse_fenced_blocks(text: &str) -> Vec<Fenced> {
 pub fn parse_fenced_bash(text: &str) -> Vec<Located> {
     parse_fenced_blocks(text)
         .into_iter()
-        .filter(|b| matches!(b.lang.as_str(), "" | "bash" | "sh" | "shell" | "console" | "mswea_bash_command"))
+        // Bare fences are not actions: models quote tracebacks and file contents in them.
+        .filter(|b| matches!(b.lang.as_str(), "bash" | "sh" | "shell" | "mswea_bash_command"))
         .map(|b| Located { action: Action::bash(b.body), start: b.start, end: b.end })
         .collect()
 }
@@ -248,6 +263,15 @@ mod tests {
             "<function=bash><parameter=command>echo '</parameter>' ok</parameter></function>",
             r#"bash {"command": "echo '</parameter>' ok"}"#,
         );
+    }
+
+    #[test]
+    fn number_lists_are_compact_whatever_the_spacing() {
+        check(
+            "<function=str_replace_editor><parameter=view_range>[10, -1]</parameter></function>",
+            r#"str_replace_editor {"view_range": "[10,-1]"}"#,
+        );
+        check("<function=x><parameter=a>[not, json]</parameter></function>", r#"x {"a": "[not, json]"}"#);
     }
 
     #[test]

@@ -82,8 +82,9 @@ impl StepStats {
 pub fn build_instances(trajectory: &Trajectory, options: &StepOptions, stats: &mut StepStats) -> Vec<StepInstance> {
     stats.trajectories += 1;
     let system = prompt::system_prompt(trajectory.steps.iter().map(|s| s.action.tool.as_str()));
-    let observations: Vec<String> = trajectory
-        .steps
+    // The last step's observation is never context: nothing follows it.
+    let shown = trajectory.steps.len().saturating_sub(1);
+    let observations: Vec<String> = trajectory.steps[..shown]
         .iter()
         .map(|step| {
             let (text, truncated) = truncate::head_tail(&step.observation, options.max_observation_chars);
@@ -98,9 +99,9 @@ pub fn build_instances(trajectory: &Trajectory, options: &StepOptions, stats: &m
             Message::new("system", system.clone()),
             Message::new("user", prompt::task_message(&trajectory.problem_statement, first_shown)),
         ];
-        for previous in first_shown..k {
-            messages.push(Message::new("assistant", trajectory.steps[previous].action_text.clone()));
-            messages.push(Message::new("user", observations[previous].clone()));
+        for (previous, observation) in trajectory.steps[first_shown..k].iter().zip(&observations[first_shown..k]) {
+            messages.push(Message::new("assistant", previous.action_text.clone()));
+            messages.push(Message::new("user", observation.clone()));
         }
         stats.instances += 1;
         stats.context_chars += messages.iter().map(|m| m.content.chars().count()).sum::<usize>();
@@ -139,6 +140,11 @@ mod tests {
     }
 
     #[test]
+    fn zero_rounds_shows_only_the_problem_at_every_step() {
+        check(3, Some(0), 2, "su");
+    }
+
+    #[test]
     fn first_step_sees_only_the_problem() {
         check(4, Some(2), 0, "su");
     }
@@ -157,7 +163,7 @@ mod tests {
         assert!(instances[4].messages[1].content.ends_with("(3 earlier steps taken on this task are not shown.)"));
         assert_eq!(instances[4].target, "<function=bash>\n<parameter=command>echo 4</parameter>\n</function>");
         assert_eq!(stats.instances, 5);
-        assert_eq!(stats.truncated_observations, 2, "observations of 30 and 40 chars exceed 25");
+        assert_eq!(stats.truncated_observations, 1, "of 30 and 40 chars only the 30 is ever shown");
         assert!(instances[4].id.ends_with("/4"));
     }
 }

@@ -121,6 +121,18 @@ fn extension(path: &Path) -> &str {
     path.extension().and_then(|e| e.to_str()).unwrap_or("")
 }
 
+/// The name a trajectory gets when its record names no instance. OpenHands keeps one
+/// completions file per LLM call in `llm_completions/<instance id>/`, named after the model, so
+/// there the directory says more than the file.
+fn fallback_name(path: &Path, format: Format) -> String {
+    if format == Format::OpenHandsCompletions {
+        if let Some(dir) = path.parent().and_then(Path::file_name) {
+            return dir.to_string_lossy().into_owned();
+        }
+    }
+    file_stem(path)
+}
+
 /// The file name without the extensions trajectory files carry (`x.traj.json` → `x`).
 fn file_stem(path: &Path) -> String {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -225,7 +237,7 @@ impl FileImport<'_> {
         self.summary.trajectories += 1;
         self.summary.steps += parsed.steps.len();
         self.summary.skipped_turns += parsed.skipped_turns;
-        let trajectory = parsed.into_trajectory(format, source, &file_stem(self.file));
+        let trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
         (self.sink)(trajectory)
     }
 
