@@ -5,8 +5,10 @@
 //! rest), 2 bad usage. A closed stdout (`srl … | head`) counts as success.
 
 mod demo;
+mod exec;
 mod import;
 mod reward;
+mod sandbox;
 mod similarity;
 mod steps;
 
@@ -39,6 +41,10 @@ enum Command {
     Reward(reward::Args),
     /// Raw difflib SequenceMatcher ratio of string pairs, for parity checks against Python
     Similarity(similarity::Args),
+    /// Run one command in a fresh sandbox over a repository and print the observation as JSON
+    Exec(exec::Args),
+    /// Sandbox maintenance: build the base image, remove containers of dead runs
+    Sandbox(sandbox::Args),
 }
 
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
@@ -62,6 +68,8 @@ pub fn main() -> ExitCode {
         Command::Steps(args) => steps::run(args),
         Command::Reward(args) => reward::run(args),
         Command::Similarity(args) => similarity::run(args),
+        Command::Exec(args) => exec::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -28,6 +28,8 @@ use super::{ExecLimits, Observation, Sandbox, WorkTree};
 const MEMORY_LIMIT: u64 = 4 << 30;
 /// Largest file a command may write.
 const FILE_SIZE_LIMIT: u64 = 1 << 30;
+/// Processes of one isolated sandbox (its uid), like the Docker backend's pids limit.
+const PROCESS_LIMIT: u64 = 256;
 /// Sandbox uids come from a range no distribution allocates to accounts.
 const UID_BASE: u32 = 2_000_000;
 
@@ -93,7 +95,12 @@ impl LocalSandbox {
                 set_limit(libc::RLIMIT_CPU, cpu_seconds)?;
                 set_limit(libc::RLIMIT_CORE, 0)?;
                 match &isolation {
-                    Some(isolation) => isolation.enter(),
+                    // Counted per uid, so only meaningful for the sandbox's own uid: a fork bomb
+                    // stops at this many processes instead of taking the host down.
+                    Some(isolation) => {
+                        set_limit(libc::RLIMIT_NPROC, PROCESS_LIMIT)?;
+                        isolation.enter()
+                    }
                     None => Ok(()),
                 }
             });

@@ -146,3 +146,37 @@ impl Sandbox for AnySandbox {
         }
     }
 }
+
+/// A sandbox of the requested backend over `work_tree`. `auto` picks Docker when a daemon
+/// answers and the image exists, and says why when it falls back to local.
+pub async fn open(backend: Backend, work_tree: WorkTree, run_id: &str, image: &str) -> Result<AnySandbox> {
+    let use_docker = match backend {
+        Backend::Docker => true,
+        Backend::Local => false,
+        Backend::Auto => {
+            let available = docker::daemon_available().await;
+            if !available {
+                tracing::warn!("no Docker daemon answers; using the local sandbox (weaker isolation)");
+            }
+            available
+        }
+    };
+    if use_docker {
+        // Containers of runs that died without cleaning up (SIGKILL, a crash) go first.
+        match docker::remove_orphans().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} sandbox containers left behind by dead runs"),
+            Err(e) => tracing::warn!("cannot look for orphaned sandbox containers: {e:#}"),
+        }
+        let options = docker::DockerOptions::new(image, run_id);
+        Ok(AnySandbox::Docker(docker::DockerSandbox::start(work_tree, &options).await?))
+    } else {
+        Ok(AnySandbox::Local(local::LocalSandbox::start(work_tree)?))
+    }
+}
+
+/// An id for this process's sandboxes, unique on the host, put in container labels and names.
+pub fn new_run_id() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!("{secs:x}{:x}", std::process::id())
+}
