@@ -156,3 +156,43 @@ fn paths_cannot_leave_the_work_tree() {
     let err = tree.host_path("/testbed/etc/passwd").unwrap_err().to_string();
     assert!(err.contains("through a symlink"), "{err}");
 }
+
+/// What the local backend contains when run as root, and what it cannot (asserted too, so the
+/// documentation in `src/sandbox/local.rs` stays true).
+#[tokio::test]
+async fn local_containment_as_root() {
+    let source = repo();
+    let mut sb = sandbox(source.path());
+    if !sb.isolated() {
+        println!("skipping: the local backend contains fork bombs and escapees only when run as root");
+        return;
+    }
+    let bomb = sb.exec("bomb() { bomb | bomb & }; bomb; sleep 5", &limits(3)).await.unwrap();
+    assert!(bomb.timed_out || bomb.exit_code.is_some());
+    let started = Instant::now();
+    let after = sb.exec("echo alive", &limits(10)).await.unwrap();
+    assert_eq!(after.output, "alive\n", "the sandbox works after a fork bomb");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    let hog = sb.exec("python3 -c 'x = bytearray(8 << 30)'", &limits(20)).await.unwrap();
+    assert_ne!(hog.exit_code, Some(0));
+    assert!(hog.output.contains("MemoryError"), "{}", hog.output);
+
+    let marker = format!("srl-nohup-{}", std::process::id());
+    sb.exec(&format!("nohup bash -c 'exec -a {marker} sleep 60' >/dev/null 2>&1 &"), &limits(5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let survivors = std::process::Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+    assert!(survivors.stdout.is_empty(), "a nohup'd background process outlived its action");
+
+    let disk = sb.exec("head -c 1100M /dev/zero > /testbed/big.bin; echo status=$?", &limits(60)).await.unwrap();
+    let size = std::fs::metadata(sb.work_tree().host_dir().join("big.bin")).unwrap().len();
+    assert!(size <= 1 << 30, "one file is capped at 1 GiB, got {size}");
+    assert!(disk.output.contains("File size limit exceeded") || disk.output.contains("status=153"), "{}", disk.output);
+    std::fs::remove_file(sb.work_tree().host_dir().join("big.bin")).unwrap();
+
+    let secrets = sb.exec("cat /etc/shadow", &limits(5)).await.unwrap();
+    assert!(secrets.output.contains("Permission denied"), "{}", secrets.output);
+    // Not contained: world-readable host files and world-writable directories are reachable.
+    let readable = sb.exec("cat /etc/hostname > /dev/null && echo readable", &limits(5)).await.unwrap();
+    assert_eq!(readable.output, "readable\n");
+}
