@@ -71,11 +71,12 @@ fn files_stay_small() {
 }
 
 /// `module → stages it may use`; `cli` may use everything and nothing may use `cli`.
-const ALLOWED: [(&str, &[&str]); 5] = [
+const ALLOWED: [(&str, &[&str]); 6] = [
     ("action", &[]),
     ("trajectory", &["action", "jsonl"]),
     ("steps", &["trajectory", "action"]),
     ("reward", &["action"]),
+    ("sandbox", &["action"]),
     ("jsonl", &[]),
 ];
 

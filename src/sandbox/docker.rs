@@ -1,0 +1,500 @@
+//! The Docker backend: one locked-down container per work tree, kept running for the whole
+//! episode, with the repository bind-mounted read-write at its mount path and every command run
+//! as a fresh `docker exec` (≈ 50–70 ms each, see `/work/shared/recipes/docker-sandbox.md`).
+//!
+//! The container has no network, a memory limit without swap, a pids limit, one CPU, no
+//! capabilities and `no-new-privileges`. Its init (`sleep infinity` under Docker's tini) runs as
+//! uid 1001 and agent commands as uid 1000, so `kill -KILL -1` as the agent kills every process a
+//! command left behind (setsid'd and double-forked ones included) while the container survives.
+//! Timeouts and output floods are enforced here, on the client side: dropping the exec stream
+//! does not stop the command, so both are followed by that kill.
+//!
+//! Containers carry `srl.run_id`, `srl.pid` and `srl.host` labels. [`remove_run`] removes one
+//! run's containers (Ctrl-C, SIGTERM) and [`remove_orphans`] those whose creating process died
+//! on this host: that is the crash cleanup, because an async `Drop` cannot exist and the
+//! best-effort removal that `Drop` starts is not waited for.
+//!
+//! Deliberately not done here: pulling or building images (build them with
+//! `scripts/sandbox-image.sh`; there is no registry), disk quotas (overlay2 on ext4 has none),
+//! snapshots (the work tree does them on the host with git), killing background processes that
+//! a command started and that outlived it normally (an agent may want a server running), and
+//! remote daemons (the bind mount needs the daemon on this machine).
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, ContainerSummary, HostConfig, Mount, MountType, ResourcesUlimits};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{Stream, StreamExt};
+
+use super::output::OutputCollector;
+use super::{ExecLimits, Observation, Sandbox, WorkTree};
+
+/// The image built by `scripts/sandbox-image.sh`.
+pub const DEFAULT_IMAGE: &str = "srl-sandbox/base:latest";
+
+/// The agent's uid and gid inside the container; the work tree is chowned to them.
+const AGENT_ID: u32 = 1000;
+const AGENT_USER: &str = "1000:1000";
+/// The container's init runs as another uid so that the agent's `kill -1` cannot reach it.
+const INIT_USER: &str = "1001:1001";
+/// Run as the agent: SIGKILL to every process the agent uid may signal, except itself and pid 1.
+const KILL_AGENT: &str = "kill -KILL -1";
+
+/// Largest file a command may write (bytes), and the size of each tmpfs scratch directory.
+const FILE_SIZE_LIMIT: i64 = 1 << 30;
+const TMPFS_SIZE: &str = "256m";
+
+const LABEL_RUN: &str = "srl.run_id";
+const LABEL_PID: &str = "srl.pid";
+const LABEL_HOST: &str = "srl.host";
+
+/// How long [`daemon_available`] waits for the daemon's answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the kill after a timeout may take before the sandbox is declared broken
+/// (measured: 60–150 ms, even against a fork bomb).
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+type OutputStream = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+
+/// Container settings; [`DockerOptions::new`] gives the measured defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerOptions {
+    pub image: String,
+    /// Memory limit; swap is set to the same value, so there is none.
+    pub memory_bytes: i64,
+    pub pids_limit: i64,
+    /// CPU quota in billionths of a CPU.
+    pub nano_cpus: i64,
+    /// Labels the container so that one run's containers can be removed together.
+    pub run_id: String,
+}
+
+impl DockerOptions {
+    /// 512 MiB of memory and no swap, 256 processes, one CPU.
+    pub fn new(image: impl Into<String>, run_id: impl Into<String>) -> DockerOptions {
+        DockerOptions {
+            image: image.into(),
+            memory_bytes: 512 << 20,
+            pids_limit: 256,
+            nano_cpus: 1_000_000_000,
+            run_id: run_id.into(),
+        }
+    }
+}
+
+/// A running container over a work tree. Call [`Sandbox::close`] to remove it.
+pub struct DockerSandbox {
+    docker: Docker,
+    /// Empty once closed, so `Drop` knows there is nothing left to remove.
+    container_id: String,
+    work_tree: WorkTree,
+}
+
+/// Whether a Docker daemon answers a ping within two seconds.
+pub async fn daemon_available() -> bool {
+    let ping = async {
+        let docker = Docker::connect_with_local_defaults().ok()?;
+        docker.ping().await.ok()
+    };
+    matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Some(_)))
+}
+
+async fn connect() -> Result<Docker> {
+    let hint = "cannot reach the Docker daemon (start one with scripts/docker-up.sh)";
+    let docker = Docker::connect_with_local_defaults().context(hint)?;
+    // Older daemons (Debian's 20.10 speaks API 1.41) refuse bollard's default version.
+    docker.negotiate_version().await.context(hint)
+}
+
+impl DockerSandbox {
+    /// Creates and starts the container, after giving the work tree's files to the agent uid.
+    pub async fn start(mut work_tree: WorkTree, options: &DockerOptions) -> Result<DockerSandbox> {
+        work_tree.set_owner(AGENT_ID, AGENT_ID).with_context(|| {
+            format!("cannot give the work tree to uid {AGENT_ID}, the sandbox's agent user (chown needs root)")
+        })?;
+        let docker = connect().await?;
+        let name = container_name(&options.run_id);
+        let create = CreateContainerOptionsBuilder::new().name(&name).build();
+        let created =
+            docker.create_container(Some(create), container_body(&work_tree, options)).await.with_context(|| {
+                format!(
+                    "failed to create container from image {} (build it with scripts/sandbox-image.sh)",
+                    options.image
+                )
+            })?;
+        if let Err(error) = docker.start_container(&created.id, None).await {
+            // A created but never started container would only be found by the orphan sweep.
+            if let Err(cleanup) = remove_container(&docker, &created.id).await {
+                tracing::warn!("cannot remove the container {name} that failed to start: {cleanup:#}");
+            }
+            return Err(error)
+                .with_context(|| format!("failed to start container {name} from image {}", options.image));
+        }
+        Ok(DockerSandbox { docker, container_id: created.id, work_tree })
+    }
+
+    /// The container's id, for logs and `docker` commands.
+    pub fn container_id(&self) -> &str {
+        &self.container_id
+    }
+
+    async fn create_exec(&self, command: &str) -> Result<String> {
+        let options = CreateExecOptions {
+            cmd: Some(vec!["bash", "-c", command]),
+            user: Some(AGENT_USER),
+            working_dir: Some(self.work_tree.mount_path()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_exec(&self.container_id, options)
+            .await
+            .with_context(|| format!("failed to create an exec in container {}", self.container_id))?;
+        Ok(created.id)
+    }
+
+    async fn attach(&self, exec_id: &str) -> Result<OutputStream> {
+        let started = self
+            .docker
+            .start_exec(exec_id, None)
+            .await
+            .with_context(|| format!("failed to start a command in container {}", self.container_id))?;
+        match started {
+            StartExecResults::Attached { output, .. } => Ok(output),
+            StartExecResults::Detached => bail!("docker started the command detached; its output is lost"),
+        }
+    }
+
+    /// Runs the command until it exits or floods its output; the caller bounds it in time.
+    async fn run(&self, command: &str, collector: &mut OutputCollector, kill_after: usize) -> Result<Ending> {
+        let exec_id = self.create_exec(command).await?;
+        let mut output = self.attach(&exec_id).await?;
+        while let Some(chunk) = output.next().await {
+            let chunk =
+                chunk.with_context(|| format!("lost the output of a command in container {}", self.container_id))?;
+            collector.push(chunk.as_ref());
+            if collector.total() > kill_after {
+                return Ok(Ending::Flooded);
+            }
+        }
+        Ok(Ending::Exited(self.wait_exit(&exec_id).await?))
+    }
+
+    /// The exit code once the process is gone. The output usually closes when it exits, but a
+    /// command can close its stdout and stderr and go on running, so this polls (with back-off).
+    async fn wait_exit(&self, exec_id: &str) -> Result<i64> {
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let state = self
+                .docker
+                .inspect_exec(exec_id)
+                .await
+                .with_context(|| format!("failed to inspect a command in container {}", self.container_id))?;
+            if state.running != Some(true) {
+                return state.exit_code.context("docker reported a finished command without an exit code");
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// Kills every agent process (the command, its children, escapees) and waits for the kill.
+    async fn kill_agent_processes(&self) -> Result<()> {
+        let kill = async {
+            let exec_id = self.create_exec(KILL_AGENT).await?;
+            let mut output = self.attach(&exec_id).await?;
+            // Its output (an error when nothing was left to kill) does not matter; its end does.
+            while output.next().await.is_some() {}
+            anyhow::Ok(())
+        };
+        match tokio::time::timeout(CLEANUP_TIMEOUT, kill).await {
+            Ok(result) => {
+                result.with_context(|| format!("failed to kill the agent's processes in {}", self.container_id))
+            }
+            Err(_) => {
+                bail!("killing the agent's processes in container {} took over {CLEANUP_TIMEOUT:?}", self.container_id)
+            }
+        }
+    }
+}
+
+/// How a command's run ended.
+enum Ending {
+    Exited(i64),
+    Flooded,
+    TimedOut,
+}
+
+impl Sandbox for DockerSandbox {
+    fn work_tree(&self) -> &WorkTree {
+        &self.work_tree
+    }
+
+    fn work_tree_mut(&mut self) -> &mut WorkTree {
+        &mut self.work_tree
+    }
+
+    async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
+        let started = Instant::now();
+        let mut collector = OutputCollector::new(limits.output_cap);
+        let run = self.run(command, &mut collector, limits.kill_after_bytes);
+        let ending = match tokio::time::timeout(limits.timeout, run).await {
+            Ok(Ok(ending)) => ending,
+            Ok(Err(error)) => {
+                // The command may still be running; do not leave it behind.
+                if let Err(cleanup) = self.kill_agent_processes().await {
+                    tracing::warn!("{cleanup:#}");
+                }
+                return Err(error);
+            }
+            Err(_) => Ending::TimedOut,
+        };
+        let exit_code = match ending {
+            Ending::Exited(code) => Some(code),
+            Ending::Flooded | Ending::TimedOut => {
+                self.kill_agent_processes().await?;
+                None
+            }
+        };
+        let (output, elided_bytes) = collector.finish();
+        Ok(Observation {
+            output,
+            exit_code,
+            timed_out: matches!(ending, Ending::TimedOut),
+            output_limited: matches!(ending, Ending::Flooded),
+            elided_bytes,
+            duration: started.elapsed(),
+        })
+    }
+
+    async fn close(mut self) -> Result<()> {
+        let id = std::mem::take(&mut self.container_id);
+        remove_container(&self.docker, &id).await
+    }
+}
+
+impl Drop for DockerSandbox {
+    /// Best effort for sandboxes dropped without `close` (an early `?`, a panic). The removal
+    /// runs on its own thread and runtime, because the caller's runtime may be shutting down
+    /// (a panicking `#[tokio::test]`) and would cancel a spawned task; it is not awaited, so a
+    /// process that exits right away can still leak the container: [`remove_orphans`] finds
+    /// those once the process is gone.
+    fn drop(&mut self) {
+        if self.container_id.is_empty() {
+            return;
+        }
+        let id = std::mem::take(&mut self.container_id);
+        let spawned = std::thread::Builder::new().name("srl-sandbox-drop".into()).spawn(move || {
+            let removal = async { remove_container(&connect().await?, &id).await };
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start a runtime to remove a dropped sandbox")
+                .and_then(|runtime| runtime.block_on(removal));
+            if let Err(error) = result {
+                tracing::warn!("dropped sandbox container {id} not removed: {error:#}");
+            }
+        });
+        if let Err(error) = spawned {
+            tracing::warn!("cannot start the removal of a dropped sandbox container: {error}");
+        }
+    }
+}
+
+fn container_body(work_tree: &WorkTree, options: &DockerOptions) -> ContainerCreateBody {
+    let mount = Mount {
+        target: Some(work_tree.mount_path().to_string()),
+        source: Some(work_tree.host_dir().display().to_string()),
+        typ: Some(MountType::BIND),
+        read_only: Some(false),
+        ..Default::default()
+    };
+    let host_config = HostConfig {
+        network_mode: Some("none".into()),
+        memory: Some(options.memory_bytes),
+        memory_swap: Some(options.memory_bytes),
+        pids_limit: Some(options.pids_limit),
+        nano_cpus: Some(options.nano_cpus),
+        cap_drop: Some(vec!["ALL".into()]),
+        security_opt: Some(vec!["no-new-privileges".into()]),
+        // tini as pid 1 reaps the zombies of killed commands.
+        init: Some(true),
+        mounts: Some(vec![mount]),
+        // Docker does not limit disk use on this storage driver: the root file system is
+        // read-only, scratch space is tmpfs (counted against the memory limit), and no single
+        // file may pass FILE_SIZE_LIMIT. The repository mount itself can still grow by many
+        // files; only a quota'd file system under the work tree would bound that.
+        readonly_rootfs: Some(true),
+        tmpfs: Some(HashMap::from([
+            ("/tmp".to_string(), format!("rw,nosuid,size={TMPFS_SIZE},mode=1777")),
+            ("/home/agent".to_string(), format!("rw,nosuid,size={TMPFS_SIZE},uid={AGENT_ID},gid={AGENT_ID}")),
+        ])),
+        ulimits: Some(vec![ResourcesUlimits {
+            name: Some("fsize".into()),
+            soft: Some(FILE_SIZE_LIMIT),
+            hard: Some(FILE_SIZE_LIMIT),
+        }]),
+        ..Default::default()
+    };
+    let labels = HashMap::from([
+        (LABEL_RUN.to_string(), options.run_id.clone()),
+        (LABEL_PID.to_string(), std::process::id().to_string()),
+        (LABEL_HOST.to_string(), host_name()),
+    ]);
+    ContainerCreateBody {
+        image: Some(options.image.clone()),
+        cmd: Some(vec!["sleep".into(), "infinity".into()]),
+        user: Some(INIT_USER.into()),
+        working_dir: Some(work_tree.mount_path().to_string()),
+        // Without it Docker still builds a "none" network sandbox: ~0.1 s more per start.
+        network_disabled: Some(true),
+        labels: Some(labels),
+        host_config: Some(host_config),
+        ..Default::default()
+    }
+}
+
+/// `srl-<run id>-<8 random hex digits>`, with characters Docker refuses in names replaced.
+fn container_name(run_id: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let clean: String = run_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '-' })
+        .collect();
+    // Each RandomState has fresh keys, which is all the randomness a name needs.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher
+        .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    format!("srl-{clean}-{:08x}", hasher.finish() as u32)
+}
+
+/// Force-removes a container with its anonymous volumes; one already gone counts as removed.
+async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
+    let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+    match docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        // 404: already removed; 409: another cleanup is removing it right now.
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(()),
+        Err(error) => Err(error).with_context(|| format!("failed to remove sandbox container {id}")),
+    }
+}
+
+async fn list_labelled(docker: &Docker, label_filter: &str) -> Result<Vec<ContainerSummary>> {
+    let filters = HashMap::from([("label", vec![label_filter.to_string()])]);
+    let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+    docker
+        .list_containers(Some(options))
+        .await
+        .with_context(|| format!("failed to list containers labelled {label_filter}"))
+}
+
+/// Removes every container of run `run_id`, running or not; returns how many.
+pub async fn remove_run(run_id: &str) -> Result<usize> {
+    let docker = connect().await?;
+    let mut removed = 0;
+    for container in list_labelled(&docker, &format!("{LABEL_RUN}={run_id}")).await? {
+        if let Some(id) = container.id {
+            remove_container(&docker, &id).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes the sandbox containers left by processes of this host that no longer exist
+/// (a crash, a SIGKILL); returns how many. Containers of live processes and of other hosts
+/// sharing the daemon are left alone.
+pub async fn remove_orphans() -> Result<usize> {
+    let docker = connect().await?;
+    let host = host_name();
+    let mut removed = 0;
+    for container in list_labelled(&docker, LABEL_RUN).await? {
+        let orphan = container.labels.as_ref().is_some_and(|labels| is_orphan(labels, &host, process_alive));
+        if let (true, Some(id)) = (orphan, container.id) {
+            remove_container(&docker, &id).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Whether a container's labels name this host and a process that is gone. Unreadable labels
+/// never make an orphan: removing a live run's sandbox is worse than leaking one.
+fn is_orphan(labels: &HashMap<String, String>, host: &str, alive: impl Fn(i32) -> bool) -> bool {
+    if labels.get(LABEL_HOST).map(String::as_str) != Some(host) {
+        return false;
+    }
+    match labels.get(LABEL_PID).and_then(|pid| pid.parse::<i32>().ok()) {
+        Some(pid) if pid > 0 => !alive(pid),
+        _ => false,
+    }
+}
+
+/// Signal 0 checks existence without sending anything; EPERM means it exists under another user.
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only performs the permission and existence checks.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the pointer and length describe `buffer`, which outlives the call.
+    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    if result != 0 {
+        return "unknown".to_string();
+    }
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    String::from_utf8_lossy(&buffer[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(host: &str, pid: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (LABEL_RUN.to_string(), "r".to_string()),
+            (LABEL_PID.to_string(), pid.to_string()),
+            (LABEL_HOST.to_string(), host.to_string()),
+        ])
+    }
+
+    #[test]
+    fn orphans_are_dead_processes_of_this_host_only() {
+        let dead = |_| false;
+        let alive = |_| true;
+        assert!(is_orphan(&labels("h", "42"), "h", dead));
+        assert!(!is_orphan(&labels("h", "42"), "h", alive));
+        assert!(!is_orphan(&labels("other", "42"), "h", dead));
+        assert!(!is_orphan(&labels("h", "not a pid"), "h", dead));
+        assert!(!is_orphan(&labels("h", "0"), "h", dead));
+        assert!(!is_orphan(&HashMap::new(), "h", dead));
+    }
+
+    #[test]
+    fn this_process_is_alive_and_an_impossible_pid_is_not() {
+        assert!(process_alive(std::process::id() as i32));
+        // Above the kernel's largest pid_max (2^22).
+        assert!(!process_alive(999_999_999));
+    }
+
+    #[test]
+    fn container_names_are_valid_and_distinct() {
+        let a = container_name("run 1/x");
+        let b = container_name("run 1/x");
+        assert!(a.starts_with("srl-run-1-x-"), "{a}");
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')));
+    }
+}

@@ -1,0 +1,332 @@
+//! The Docker backend against a real daemon and the `srl-sandbox/base` image: output and exit
+//! codes, the shared work tree, timeouts and floods that must kill everything, the isolation
+//! settings (network, uid, memory), labels and crash cleanup, plus a latency report
+//! (`cargo test --test sandbox_docker latency -- --nocapture`).
+//!
+//! Without a daemon (or without the image) every test prints why and passes, so a plain
+//! `cargo test` works anywhere; CI sets `SRL_REQUIRE_DOCKER=1` to turn that into a failure.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::CreateContainerOptionsBuilder;
+use bollard::Docker;
+use srl::sandbox::docker::{self, DockerOptions, DockerSandbox, DEFAULT_IMAGE};
+use srl::sandbox::{ExecLimits, Sandbox, WorkTree};
+
+/// Whether the tests can run; panics instead of skipping when CI demands Docker.
+async fn docker_ready() -> bool {
+    let required = std::env::var("SRL_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
+    let problem = if !docker::daemon_available().await {
+        "skipping: no Docker daemon (run scripts/docker-up.sh)".to_string()
+    } else if !image_present().await {
+        format!("skipping: image {DEFAULT_IMAGE} is missing (build it with scripts/sandbox-image.sh)")
+    } else {
+        return true;
+    };
+    assert!(!required, "SRL_REQUIRE_DOCKER=1 but {problem}");
+    eprintln!("{problem}");
+    false
+}
+
+async fn image_present() -> bool {
+    match client().await {
+        Ok(docker) => docker.inspect_image(DEFAULT_IMAGE).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn client() -> Result<Docker> {
+    Ok(Docker::connect_with_local_defaults()?.negotiate_version().await?)
+}
+
+fn work_tree() -> Result<WorkTree> {
+    let source = tempfile::tempdir()?;
+    std::fs::write(source.path().join("hello.txt"), "hello from the host\n")?;
+    WorkTree::from_files(source.path(), "/testbed")
+}
+
+async fn sandbox(run_id: &str) -> Result<DockerSandbox> {
+    DockerSandbox::start(work_tree()?, &DockerOptions::new(DEFAULT_IMAGE, run_id)).await
+}
+
+fn limits(seconds: u64) -> ExecLimits {
+    ExecLimits::new(Duration::from_secs(seconds), 10_000)
+}
+
+async fn labels_of(docker: &Docker, id: &str) -> Result<HashMap<String, String>> {
+    let inspected = docker.inspect_container(id, None).await?;
+    inspected.config.and_then(|c| c.labels).context("container without labels")
+}
+
+async fn exists(docker: &Docker, id: &str) -> bool {
+    docker.inspect_container(id, None).await.is_ok()
+}
+
+#[tokio::test]
+async fn commands_report_output_exit_code_and_run_as_the_agent() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-basic").await?;
+    let obs = sb.exec("echo out; pwd; id -u", &limits(10)).await?;
+    assert_eq!(obs.output, "out\n/testbed\n1000\n");
+    assert_eq!((obs.exit_code, obs.timed_out, obs.output_limited), (Some(0), false, false));
+    // Docker copies stdout and stderr separately, so only their contents are certain, not their order.
+    let obs = sb.exec("echo out; echo err >&2", &limits(10)).await?;
+    assert!(obs.output == "out\nerr\n" || obs.output == "err\nout\n", "{:?}", obs.output);
+    assert_eq!((obs.exit_code, obs.timed_out, obs.output_limited), (Some(0), false, false));
+    let obs = sb.exec("echo failing; exit 3", &limits(10)).await?;
+    assert_eq!((obs.output.as_str(), obs.exit_code), ("failing\n", Some(3)));
+    // A command that closes its output and keeps running is still waited for.
+    let obs = sb.exec("exec >&- 2>&-; sleep 0.3; exit 4", &limits(10)).await?;
+    assert_eq!(obs.exit_code, Some(4));
+    assert!(obs.duration >= Duration::from_millis(300), "{obs:?}");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn the_work_tree_is_shared_both_ways() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-files").await?;
+    let obs = sb.exec("cat hello.txt && echo made in the sandbox > new.txt && git status --short", &limits(10)).await?;
+    assert_eq!(obs.exit_code, Some(0), "{}", obs.output);
+    assert_eq!(obs.output, "hello from the host\n?? new.txt\n");
+    let host_copy = std::fs::read_to_string(sb.work_tree().host_dir().join("new.txt"))?;
+    assert_eq!(host_copy, "made in the sandbox\n");
+    sb.work_tree().write_file("/testbed/sub/from_host.txt", "written on the host\n")?;
+    let obs = sb.exec("cat sub/from_host.txt && echo appended >> sub/from_host.txt", &limits(10)).await?;
+    assert_eq!((obs.output.as_str(), obs.exit_code), ("written on the host\n", Some(0)));
+    assert_eq!(sb.work_tree().read_file("sub/from_host.txt")?, "written on the host\nappended\n");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_command_and_its_escapees() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-timeout").await?;
+    let command =
+        "echo started; setsid sleep 31 >/dev/null 2>&1 & (sleep 32 &) ; nohup sleep 33 >/dev/null 2>&1 & sleep 30";
+    let started = Instant::now();
+    let obs = sb.exec(command, &limits(1)).await?;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    assert!(obs.timed_out && !obs.output_limited, "{obs:?}");
+    assert_eq!((obs.output.as_str(), obs.exit_code), ("started\n", None));
+    assert!(obs.agent_text().contains("timed out"), "{}", obs.agent_text());
+    let obs = sb.exec("pgrep -u 1000 -a sleep || echo none", &limits(10)).await?;
+    assert_eq!(obs.output, "none\n", "agent processes survived the timeout");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn an_output_flood_is_cut_and_killed() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-flood").await?;
+    let limits = ExecLimits { timeout: Duration::from_secs(20), output_cap: 1000, kill_after_bytes: 200_000 };
+    let started = Instant::now();
+    let obs = sb.exec("echo first; yes", &limits).await?;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(obs.output_limited && !obs.timed_out, "{obs:?}");
+    assert_eq!(obs.exit_code, None);
+    assert!(obs.elided_bytes > 190_000, "{}", obs.elided_bytes);
+    assert!(obs.output.starts_with("first\ny\ny\n"), "{}", &obs.output[..20]);
+    assert!(obs.output.contains("bytes of output elided") && obs.output.ends_with("y\ny\n"));
+    let obs = sb.exec("pgrep -u 1000 -a yes || echo none", &limits).await?;
+    assert_eq!(obs.output, "none\n", "yes survived the flood");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn there_is_no_network() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-network").await?;
+    let obs = sb.exec("ls /sys/class/net", &limits(10)).await?;
+    assert_eq!(obs.output, "lo\n");
+    let connect = "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=2)\"";
+    let obs = sb.exec(connect, &limits(10)).await?;
+    assert_ne!(obs.exit_code, Some(0), "{}", obs.output);
+    assert!(obs.output.contains("unreachable"), "{}", obs.output);
+    sb.close().await
+}
+
+#[tokio::test]
+async fn a_memory_hog_is_killed_and_the_sandbox_survives() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-memory").await?;
+    let obs = sb.exec("python3 -c \"x = b'x' * (1 << 30); print(len(x))\"", &limits(30)).await?;
+    assert_eq!(obs.exit_code, Some(137), "{obs:?}");
+    let obs = sb.exec("echo still here", &limits(10)).await?;
+    assert_eq!((obs.output.as_str(), obs.exit_code), ("still here\n", Some(0)));
+    sb.close().await
+}
+
+/// A stopped container labelled like a sandbox of this host whose process is gone.
+async fn fake_orphan(docker: &Docker, host: &str) -> Result<String> {
+    let labels = HashMap::from([
+        ("srl.run_id".to_string(), format!("test-orphan-{}", std::process::id())),
+        // Above the kernel's largest pid_max, so never a live process.
+        ("srl.pid".to_string(), "999999999".to_string()),
+        ("srl.host".to_string(), host.to_string()),
+    ]);
+    let body = ContainerCreateBody {
+        image: Some(DEFAULT_IMAGE.to_string()),
+        cmd: Some(vec!["sleep".into(), "infinity".into()]),
+        network_disabled: Some(true),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let name = format!("srl-test-orphan-{}", std::process::id());
+    let options = CreateContainerOptionsBuilder::new().name(&name).build();
+    Ok(docker.create_container(Some(options), body).await?.id)
+}
+
+#[tokio::test]
+async fn labels_let_orphans_be_removed_and_live_sandboxes_stay() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let docker = client().await?;
+    let mut sb = sandbox("test-labels").await?;
+    let labels = labels_of(&docker, sb.container_id()).await?;
+    assert_eq!(labels.get("srl.run_id").map(String::as_str), Some("test-labels"));
+    assert_eq!(labels.get("srl.pid"), Some(&std::process::id().to_string()));
+    let host = labels.get("srl.host").context("no srl.host label")?;
+    let orphan = fake_orphan(&docker, host).await?;
+    assert!(docker::remove_orphans().await? >= 1);
+    assert!(!exists(&docker, &orphan).await, "the orphan is still there");
+    assert!(exists(&docker, sb.container_id()).await, "a live sandbox was removed");
+    assert_eq!(sb.exec("echo alive", &limits(10)).await?.output, "alive\n");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn close_and_remove_run_remove_containers() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let docker = client().await?;
+    let run_id = format!("test-run-{}", std::process::id());
+    let closed = sandbox(&run_id).await?;
+    let closed_id = closed.container_id().to_string();
+    closed.close().await?;
+    assert!(!exists(&docker, &closed_id).await, "close left the container");
+    let first = sandbox(&run_id).await?;
+    let second = sandbox(&run_id).await?;
+    assert_eq!(docker::remove_run(&run_id).await?, 2);
+    assert!(!exists(&docker, first.container_id()).await && !exists(&docker, second.container_id()).await);
+    // Closing a sandbox whose container is already gone is not an error.
+    first.close().await?;
+    second.close().await?;
+    let dropped = sandbox(&run_id).await?;
+    let dropped_id = dropped.container_id().to_string();
+    drop(dropped);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while exists(&docker, &dropped_id).await && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!exists(&docker, &dropped_id).await, "a dropped sandbox's container was not removed");
+    Ok(())
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Prints latencies; asserts nothing about them (they depend on the machine and its load).
+#[tokio::test]
+async fn latency_report() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let (mut starts, mut closes, mut execs) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..5 {
+        let tree = work_tree()?;
+        let started = Instant::now();
+        let mut sb = DockerSandbox::start(tree, &DockerOptions::new(DEFAULT_IMAGE, "test-latency")).await?;
+        starts.push(started.elapsed());
+        let count = if round == 0 { 30 } else { 0 };
+        for _ in 0..count {
+            let started = Instant::now();
+            let obs = sb.exec("true", &limits(10)).await?;
+            execs.push(started.elapsed());
+            assert_eq!(obs.exit_code, Some(0));
+        }
+        let started = Instant::now();
+        sb.close().await?;
+        closes.push(started.elapsed());
+    }
+    eprintln!(
+        "docker sandbox latency (medians): create + start {:?} (n=5), exec `true` {:?} (n=30), close {:?} (n=5)",
+        median(starts),
+        median(execs),
+        median(closes)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_fork_bomb_is_contained_and_the_sandbox_keeps_working() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-forkbomb").await?;
+    let bomb = sb.exec("bomb() { bomb | bomb & }; bomb; sleep 5", &limits(3)).await?;
+    assert!(bomb.timed_out || bomb.exit_code.is_some(), "{bomb:?}");
+    let started = Instant::now();
+    let obs = sb.exec("echo alive", &limits(20)).await?;
+    assert_eq!(obs.output, "alive\n");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    let host = std::process::Command::new("true").status()?;
+    assert!(host.success(), "the host still forks");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn writes_outside_the_repository_and_disk_filling_are_refused() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let mut sb = sandbox("test-disk").await?;
+    let root = sb.exec("touch /etc/x /usr/x /x 2>&1; echo done", &limits(10)).await?;
+    assert_eq!(root.output.matches("Read-only file system").count(), 3, "{}", root.output);
+    let tmp = sb.exec("head -c 400M /dev/zero > /tmp/fill; echo status=$?", &limits(30)).await?;
+    assert!(tmp.output.contains("No space left on device"), "{}", tmp.output);
+    let big = sb.exec("head -c 1100M /dev/zero > /testbed/big.bin; echo status=$?", &limits(60)).await?;
+    assert!(big.output.contains("File size limit exceeded") || big.output.contains("status=153"), "{}", big.output);
+    let size = std::fs::metadata(sb.work_tree().host_dir().join("big.bin"))?.len();
+    assert!(size <= 1 << 30, "one file is capped at 1 GiB, got {size}");
+    let obs = sb.exec("rm /testbed/big.bin /tmp/fill && echo cleaned", &limits(10)).await?;
+    assert_eq!(obs.output, "cleaned\n");
+    sb.close().await
+}
+
+#[tokio::test]
+async fn host_files_are_out_of_sight() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let marker = std::env::temp_dir().join(format!("srl-host-secret-{}", std::process::id()));
+    std::fs::write(&marker, "host secret")?;
+    let mut sb = sandbox("test-hostfiles").await?;
+    let obs = sb.exec(&format!("cat {} 2>&1; cat /etc/shadow 2>&1 | head -1", marker.display()), &limits(10)).await?;
+    std::fs::remove_file(&marker)?;
+    assert!(!obs.output.contains("host secret"), "{}", obs.output);
+    assert!(obs.output.contains("No such file or directory"), "{}", obs.output);
+    assert!(obs.output.contains("Permission denied"), "{}", obs.output);
+    sb.close().await
+}
