@@ -15,6 +15,7 @@ pub mod local;
 pub mod output;
 pub mod repo;
 pub mod state;
+pub mod step_states;
 pub mod tools;
 
 use std::future::Future;

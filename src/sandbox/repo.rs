@@ -16,6 +16,8 @@ use git2::{IndexAddOption, Oid, Repository};
 /// A repository copy owned by one sandbox; removed from disk when dropped.
 pub struct WorkTree {
     temp: tempfile::TempDir,
+    /// `temp/repo` with every symlink resolved, so host and sandbox paths map both ways.
+    root: PathBuf,
     mount_path: String,
     base_commit: Oid,
     /// uid/gid that must own the files so the sandbox's agent user can write them.
@@ -74,15 +76,16 @@ impl WorkTree {
             bail!("the repository path inside the sandbox must be absolute, got {mount_path:?}");
         }
         fs::create_dir_all(temp.path().join("state"))?;
-        let tree =
-            WorkTree { temp, mount_path: mount_path.trim_end_matches('/').to_string(), base_commit, owner: None };
+        let root = temp.path().join("repo").canonicalize().context("the new work tree vanished")?;
+        let mount_path = mount_path.trim_end_matches('/').to_string();
+        let tree = WorkTree { temp, root, mount_path, base_commit, owner: None };
         crate::sandbox::state::init(&tree)?;
         Ok(tree)
     }
 
     /// The repository directory on the host.
     pub fn host_dir(&self) -> PathBuf {
-        self.temp.path().join("repo")
+        self.root.clone()
     }
 
     /// Host-only directory for bookkeeping the agent must not see.
@@ -133,16 +136,19 @@ impl WorkTree {
                 _ => bail!("{path} is outside the repository {}", self.mount_path),
             }
         }
-        let root = self.host_dir().canonicalize()?;
-        let host = root.join(&clean);
+        let host = self.root.join(&clean);
+        // The deepest part of the path that exists, a symlink itself included (`exists()` would
+        // follow it); it must resolve inside the repository, and a dangling link is refused
+        // because writing through it would create its target wherever it points.
         let mut existing = host.as_path();
-        while !existing.exists() {
-            existing = existing.parent().unwrap_or(&root);
+        while existing.symlink_metadata().is_err() {
+            existing = existing.parent().unwrap_or(&self.root);
         }
-        if !existing.canonicalize()?.starts_with(&root) {
-            bail!("{path} leads outside the repository {} (through a symlink)", self.mount_path);
+        match existing.canonicalize() {
+            Ok(resolved) if resolved.starts_with(&self.root) => Ok(host),
+            Ok(_) => bail!("{path} leads outside the repository {} (through a symlink)", self.mount_path),
+            Err(_) => bail!("{path} goes through a dangling symlink"),
         }
-        Ok(host)
     }
 
     /// The agent-visible path of a host path inside the work tree.
@@ -169,7 +175,8 @@ impl WorkTree {
         self.fix_ownership_of(&host)
     }
 
-    fn fix_ownership_of(&self, host: &Path) -> Result<()> {
+    /// Gives `host` and its parent directories up to the root to the sandbox's agent user.
+    pub fn fix_ownership_of(&self, host: &Path) -> Result<()> {
         match self.owner {
             Some((uid, gid)) => {
                 let mut path = host.to_path_buf();

@@ -10,6 +10,8 @@
 //! files are exact. Empty directories are not captured (git does not track them).
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use git2::{IndexAddOption, Oid, Repository};
@@ -55,18 +57,90 @@ impl WorkTree {
         Ok(Snapshot(tree))
     }
 
-    /// Puts the files back exactly as they were when `snapshot` was taken.
+    /// Puts the files back exactly as they were when `snapshot` was taken. Only the files that
+    /// differ are touched: the index's stat cache says which ones changed since it last saw
+    /// them, so the cost follows the size of the difference, not of the repository.
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         let (repo, mut index) = open_store(self)?;
         repo.set_index(&mut index)?;
         let tree = repo.find_tree(snapshot.0).context("snapshot not found in this work tree's store")?;
-        let mut checkout = git2::build::CheckoutBuilder::new();
-        checkout.force().remove_untracked(true).remove_ignored(true).recreate_missing(true);
-        repo.checkout_tree(tree.as_object(), Some(&mut checkout)).context("cannot restore the snapshot")?;
-        index.read_tree(&tree)?;
+        let mut options = git2::DiffOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(true)
+            .recurse_ignored_dirs(true)
+            .include_typechange(true);
+        let diff = repo.diff_tree_to_workdir_with_index(Some(&tree), Some(&mut options))?;
+        let root = self.host_dir();
+        for delta in diff.deltas() {
+            let Some(rel) = delta.new_file().path().or(delta.old_file().path()).map(Path::to_path_buf) else {
+                continue;
+            };
+            let host = root.join(&rel);
+            match tree.get_path(&rel) {
+                // A file where the snapshot has a directory: the directory's files come back as
+                // their own deltas.
+                Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                    remove_path(&host, &root).with_context(|| format!("cannot remove {}", rel.display()))?;
+                }
+                Ok(entry) => {
+                    write_entry(&repo, &entry, &host).with_context(|| format!("cannot restore {}", rel.display()))?;
+                    index.add_path(&rel)?;
+                }
+                Err(_) => {
+                    remove_path(&host, &root).with_context(|| format!("cannot remove {}", rel.display()))?;
+                    let _ = index.remove_path(&rel);
+                }
+            }
+        }
         index.write()?;
         self.fix_ownership()
     }
+}
+
+/// Writes one blob of a snapshot tree to `host`, with its mode (executable bit, symlink).
+fn write_entry(repo: &Repository, entry: &git2::TreeEntry, host: &Path) -> Result<()> {
+    let blob = repo.find_blob(entry.id())?;
+    if let Ok(meta) = host.symlink_metadata() {
+        if meta.is_dir() {
+            fs::remove_dir_all(host)?;
+        } else {
+            fs::remove_file(host)?;
+        }
+    }
+    if let Some(parent) = host.parent() {
+        if parent.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            fs::remove_file(parent)?;
+        }
+        fs::create_dir_all(parent)?;
+    }
+    if entry.filemode() == i32::from(git2::FileMode::Link) {
+        let target = std::str::from_utf8(blob.content()).context("symlink target is not UTF-8")?;
+        std::os::unix::fs::symlink(target, host)?;
+        return Ok(());
+    }
+    fs::write(host, blob.content())?;
+    let mode = if entry.filemode() == i32::from(git2::FileMode::BlobExecutable) { 0o755 } else { 0o644 };
+    fs::set_permissions(host, fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+/// Removes a file the snapshot does not have, and the directories it leaves empty.
+fn remove_path(host: &Path, root: &Path) -> Result<()> {
+    match host.symlink_metadata() {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(host)?,
+        Ok(_) => fs::remove_file(host)?,
+        Err(_) => return Ok(()),
+    }
+    let mut dir = host.parent();
+    while let Some(parent) = dir.filter(|d| *d != root && d.starts_with(root)) {
+        if fs::remove_dir(parent).is_err() {
+            break;
+        }
+        dir = parent.parent();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -107,6 +181,7 @@ mod tests {
         fs::write(tree.host_dir().join("new.py"), "new\n").unwrap();
         fs::write(tree.host_dir().join("run.log"), "ignored but kept\n").unwrap();
         fs::remove_file(tree.host_dir().join("pkg/b.py")).unwrap();
+        fs::write(tree.host_dir().join("pkg/c.py"), "c = 3\n").unwrap();
         let before = files(&tree);
         let snapshot = tree.snapshot().unwrap();
 
@@ -114,6 +189,8 @@ mod tests {
         fs::write(tree.host_dir().join("pkg/b.py"), "back\n").unwrap();
         fs::remove_file(tree.host_dir().join("new.py")).unwrap();
         fs::write(tree.host_dir().join("other.log"), "x\n").unwrap();
+        fs::remove_dir_all(tree.host_dir().join("pkg")).unwrap();
+        fs::write(tree.host_dir().join("pkg"), "a file where a directory was\n").unwrap();
         fs::create_dir_all(tree.host_dir().join("deep/er")).unwrap();
         fs::write(tree.host_dir().join("deep/er/c.txt"), "c\n").unwrap();
         tree.restore(&snapshot).unwrap();
