@@ -196,3 +196,33 @@ async fn local_containment_as_root() {
     let readable = sb.exec("cat /etc/hostname > /dev/null && echo readable", &limits(5)).await.unwrap();
     assert_eq!(readable.output, "readable\n");
 }
+
+#[test]
+fn work_trees_come_from_bare_mirrors_at_a_given_commit() {
+    let origin = tempfile::tempdir().unwrap();
+    let git = |args: &[&str], dir: &std::path::Path| {
+        let out = std::process::Command::new("git").args(args).current_dir(dir).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"], origin.path());
+    std::fs::write(origin.path().join("a.py"), "v = 1\n").unwrap();
+    git(&["add", "-A"], origin.path());
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one"], origin.path());
+    let first = git(&["rev-parse", "HEAD"], origin.path());
+    std::fs::write(origin.path().join("a.py"), "v = 2\n").unwrap();
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "two"], origin.path());
+    let mirrors = tempfile::tempdir().unwrap();
+    let mirror = mirrors.path().join("mirror.git");
+    git(&["clone", "-q", "--mirror", origin.path().to_str().unwrap(), mirror.to_str().unwrap()], mirrors.path());
+
+    let tree = WorkTree::from_repository(mirror.to_str().unwrap(), Some(&first), "/testbed").unwrap();
+    assert_eq!(tree.read_file("a.py").unwrap(), "v = 1\n");
+    assert_eq!(tree.base_commit().to_string(), first);
+    assert_eq!(tree.diff().unwrap(), "", "a fresh checkout has no changes");
+    let head = WorkTree::from_repository(origin.path().to_str().unwrap(), None, "/testbed").unwrap();
+    assert_eq!(head.read_file("/testbed/a.py").unwrap(), "v = 2\n");
+    let missing =
+        WorkTree::from_repository(mirror.to_str().unwrap(), Some("0123456789abcdef"), "/testbed").err().unwrap();
+    assert!(format!("{missing:#}").contains("commit 0123456789abcdef not found"), "{missing:#}");
+}
