@@ -17,4 +17,5 @@ pub mod jsonl;
 pub mod reward;
 pub mod sandbox;
 pub mod steps;
+pub mod task;
 pub mod trajectory;

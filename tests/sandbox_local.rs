@@ -192,7 +192,18 @@ async fn local_containment_as_root() {
 
     let secrets = sb.exec("cat /etc/shadow", &limits(5)).await.unwrap();
     assert!(secrets.output.contains("Permission denied"), "{}", secrets.output);
-    // Not contained: world-readable host files and world-writable directories are reachable.
+    let marker = std::env::temp_dir().join(format!("srl-local-private-{}", std::process::id()));
+    std::fs::write(&marker, "host scratch").unwrap();
+    let scratch =
+        sb.exec(&format!("cat {} 2>&1; touch /tmp/mine && echo wrote", marker.display()), &limits(5)).await.unwrap();
+    std::fs::remove_file(&marker).unwrap();
+    assert!(
+        scratch.output.contains("No such file or directory") && scratch.output.ends_with("wrote\n"),
+        "{}",
+        scratch.output
+    );
+    assert!(!std::path::Path::new("/tmp/mine").exists(), "the sandbox's /tmp is its own");
+    // Not contained: world-readable host files are readable.
     let readable = sb.exec("cat /etc/hostname > /dev/null && echo readable", &limits(5)).await.unwrap();
     assert_eq!(readable.output, "readable\n");
 }

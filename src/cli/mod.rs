@@ -5,12 +5,16 @@
 //! rest), 2 bad usage. A closed stdout (`srl … | head`) counts as success.
 
 mod demo;
+mod eval;
 mod exec;
+mod grade;
 mod import;
+mod replay;
 mod reward;
 mod sandbox;
 mod similarity;
 mod steps;
+mod tasks;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -45,6 +49,14 @@ enum Command {
     Exec(exec::Args),
     /// Sandbox maintenance: build the base image, remove containers of dead runs
     Sandbox(sandbox::Args),
+    /// The shipped tasks: derive their instances and expert trajectories, export them
+    Tasks(tasks::Args),
+    /// Re-execute recorded trajectories in fresh sandboxes and compare the observations
+    Replay(replay::Args),
+    /// Evaluate predictions on task instances with SWE-bench's semantics
+    Eval(eval::Args),
+    /// Re-grade a saved test log against an instance, without running anything
+    Grade(grade::Args),
 }
 
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
@@ -70,6 +82,10 @@ pub fn main() -> ExitCode {
         Command::Similarity(args) => similarity::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Tasks(args) => tasks::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Grade(args) => grade::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -28,11 +28,14 @@
 //!
 //! Not ported: `isjunk` predicates, opcodes, `quick_ratio`/`real_quick_ratio`, and the other
 //! difflib helpers. Lone surrogates, which a Python `str` may hold, cannot occur in a `&str`.
+//! Sequences of 2^32 - 2 elements or more are refused (positions are kept in `u32`).
 //!
-//! Speed (see `docs/benchmarks.md`): elements are interned to dense ids, `b2j` is one flat array,
-//! and Python's per-row `j2len` dicts become one generation-stamped array, so a row costs no
-//! allocation and no clearing.
+//! Speed (see `docs/benchmarks.md`): elements become small integer ids (an ASCII byte is its own),
+//! `b2j` is one flat array, rows of `a` that cannot match are skipped, Python's per-row `j2len`
+//! dicts become one generation-stamped array (no allocation, no clearing), and all buffers are
+//! reused from one comparison to the next on the same thread.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -45,26 +48,42 @@ pub struct Match {
 }
 
 /// `SequenceMatcher(None, a, b, autojunk=autojunk).ratio()` over the code points of `a` and `b`.
+///
+/// # Panics
+/// If `a` or `b` is 2^32 - 2 bytes long or longer.
 pub fn ratio(a: &str, b: &str, autojunk: bool) -> f64 {
-    let seqs = Interned::new(a.chars(), b.chars(), autojunk);
-    python_ratio(seqs.matched(), seqs.a.len() + seqs.b.len())
+    with_scratch(|s| {
+        s.load_str(a, b, autojunk);
+        python_ratio(s.matched(), s.a.len() + s.b.len())
+    })
 }
 
 /// `SequenceMatcher(None, a, b, autojunk=autojunk).ratio()` over any sequence of hashable items.
+///
+/// # Panics
+/// If `a` or `b` has 2^32 - 2 elements or more.
 pub fn ratio_of<T: Eq + Hash + Copy>(a: &[T], b: &[T], autojunk: bool) -> f64 {
-    let seqs = Interned::new(a.iter().copied(), b.iter().copied(), autojunk);
-    python_ratio(seqs.matched(), a.len() + b.len())
+    with_scratch(|s| {
+        s.load_items(a, b, autojunk);
+        python_ratio(s.matched(), a.len() + b.len())
+    })
 }
 
 /// `get_matching_blocks()` over code points: indices are code-point offsets, and the list ends
-/// with the dummy `Match { a: len_a, b: len_b, size: 0 }`, as in Python.
+/// with the dummy `Match { a: len_a, b: len_b, size: 0 }`, as in Python. Panics like [`ratio`].
 pub fn matching_blocks(a: &str, b: &str, autojunk: bool) -> Vec<Match> {
-    Interned::new(a.chars(), b.chars(), autojunk).matching_blocks()
+    with_scratch(|s| {
+        s.load_str(a, b, autojunk);
+        s.matching_blocks()
+    })
 }
 
-/// `get_matching_blocks()` over any sequence of hashable items.
+/// `get_matching_blocks()` over any sequence of hashable items. Panics like [`ratio_of`].
 pub fn matching_blocks_of<T: Eq + Hash + Copy>(a: &[T], b: &[T], autojunk: bool) -> Vec<Match> {
-    Interned::new(a.iter().copied(), b.iter().copied(), autojunk).matching_blocks()
+    with_scratch(|s| {
+        s.load_items(a, b, autojunk);
+        s.matching_blocks()
+    })
 }
 
 /// Python's `_calculate_ratio`: `2.0 * matches / length if length else 1.0`. `2.0 * matches` is a
@@ -77,77 +96,244 @@ fn python_ratio(matches: usize, length: usize) -> f64 {
     2.0 * matches as f64 / length as f64
 }
 
-/// Id given to an element of `a` that never occurs in `b`: it equals no id of `b`.
-const ABSENT: usize = usize::MAX;
+/// Sequences must be shorter than this: positions, row numbers, run lengths and row stamps are
+/// `u32`, and a search needs two stamps to spare.
+const TOO_LONG: usize = u32::MAX as usize - 2;
 
-/// Both sequences as dense ids (ids are assigned over `b`, so comparing ids is comparing
-/// elements) plus `b2j` as one flat array: `positions[starts[id]..starts[id + 1]]` are the
-/// ascending indices of `id` in `b`, empty for popular ids.
-struct Interned {
-    a: Vec<usize>,
-    b: Vec<usize>,
-    starts: Vec<usize>,
-    positions: Vec<usize>,
+/// Buffers past this many elements are dropped after use instead of being kept for the thread.
+const KEEP_CAPACITY: usize = 1 << 16;
+
+/// Runs `f` on this thread's reusable buffers (a fresh set if they are somehow in use already).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let out = f(&mut scratch);
+            if scratch.a.capacity().max(scratch.b.capacity()) > KEEP_CAPACITY {
+                *scratch = Scratch::default();
+            }
+            out
+        }
+        Err(_) => f(&mut Scratch::default()),
+    })
 }
 
-impl Interned {
-    fn new<T: Eq + Hash>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>, autojunk: bool) -> Self {
-        let mut ids: FxHashMap<T, usize> = FxHashMap::default();
-        let mut counts: Vec<usize> = Vec::new();
-        let b: Vec<usize> = b
-            .map(|elt| {
-                let next = counts.len();
-                let id = *ids.entry(elt).or_insert(next);
-                if id == next {
-                    counts.push(0);
-                }
-                counts[id] += 1;
-                id
-            })
-            .collect();
-        let a: Vec<usize> = a.map(|elt| ids.get(&elt).copied().unwrap_or(ABSENT)).collect();
-        let (starts, positions) = chain_b(&b, counts, autojunk);
-        Interned { a, b, starts, positions }
+/// Everything one comparison needs, kept between comparisons so that a call allocates nothing
+/// once the thread has seen a pair as long.
+#[derive(Default)]
+struct Scratch {
+    /// The two sequences as ids; equal ids exactly when equal elements.
+    a: Vec<u32>,
+    b: Vec<u32>,
+    b2j: B2j,
+    /// The rows `i` of `a` whose element has positions in `b2j`, in order. The others (elements
+    /// `b` lacks, popular elements) can never seed a match and are skipped without a look; with
+    /// autojunk on that is most rows of ordinary text.
+    live: Vec<LiveRow>,
+    /// `j2len`, see [`Scratch::longest_seeded`]: `cells[j + 1]` is the run ending at `b[j]`.
+    cells: Vec<Cell>,
+    /// The last row stamp handed out; stamps only grow, across searches and comparisons.
+    stamp: u32,
+    queue: Vec<(usize, usize, usize, usize)>,
+    blocks: Vec<Match>,
+    char_ids: CharIds,
+}
+
+/// A row of `a` that has positions in `b`: `b2j[a[i]]` is `positions[start..end]`.
+#[derive(Clone, Copy, Default)]
+struct LiveRow {
+    i: u32,
+    start: u32,
+    end: u32,
+}
+
+/// One cell of the `j2len` replacement: `len` is valid only if `stamp` is the previous row's.
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    stamp: u32,
+    len: u32,
+}
+
+impl Scratch {
+    /// Code points of two strings. An ASCII byte is its own id (alphabet 128): most action text
+    /// is ASCII, and then there is neither UTF-8 decoding nor a lookup per element.
+    fn load_str(&mut self, a: &str, b: &str, autojunk: bool) {
+        check_len(a.len(), b.len());
+        self.a.clear();
+        self.b.clear();
+        let alphabet = if a.is_ascii() && b.is_ascii() {
+            self.a.extend(a.bytes().map(u32::from));
+            self.b.extend(b.bytes().map(u32::from));
+            128
+        } else {
+            self.char_ids.clear();
+            intern(&mut self.char_ids, a.chars(), b.chars(), &mut self.a, &mut self.b)
+        };
+        self.index(alphabet, autojunk);
     }
 
-    fn matched(&self) -> usize {
-        Matcher::new(self).raw_blocks().iter().map(|m| m.size).sum()
+    fn load_items<T: Eq + Hash + Copy>(&mut self, a: &[T], b: &[T], autojunk: bool) {
+        check_len(a.len(), b.len());
+        self.a.clear();
+        self.b.clear();
+        let mut ids = HashIds::default();
+        let alphabet = intern(&mut ids, a.iter().copied(), b.iter().copied(), &mut self.a, &mut self.b);
+        self.index(alphabet, autojunk);
     }
 
-    fn matching_blocks(&self) -> Vec<Match> {
-        let mut blocks = Matcher::new(self).raw_blocks();
-        blocks.sort_unstable();
-        merge_adjacent(&blocks, self.a.len(), self.b.len())
+    /// Builds `b2j` and the live rows for ids below `alphabet`, and makes room in `cells`. New
+    /// cells carry stamp 0, which no row uses, and old ones carry stamps of finished searches.
+    fn index(&mut self, alphabet: usize, autojunk: bool) {
+        self.b2j.build(&self.b, alphabet, autojunk);
+        // Branch-free filter (whether a row is live is random): write every row, and advance the
+        // end only past live ones.
+        self.live.clear();
+        self.live.resize(self.a.len(), LiveRow::default());
+        let mut kept = 0;
+        for (i, &id) in self.a.iter().enumerate() {
+            let (start, end) = self.b2j.ranges[id as usize];
+            self.live[kept] = LiveRow { i: i as u32, start, end };
+            kept += usize::from(start < end);
+        }
+        self.live.truncate(kept);
+        if self.cells.len() <= self.b.len() {
+            self.cells.resize(self.b.len() + 1, Cell::default());
+        }
+    }
+
+    fn matched(&mut self) -> usize {
+        self.raw_blocks();
+        self.blocks.iter().map(|m| m.size).sum()
+    }
+
+    fn matching_blocks(&mut self) -> Vec<Match> {
+        self.raw_blocks();
+        self.blocks.sort_unstable();
+        merge_adjacent(&self.blocks, self.a.len(), self.b.len())
+    }
+
+    /// `get_matching_blocks` up to (not including) the sort: the non-empty blocks found by the
+    /// LIFO queue of sub-ranges, in discovery order, into `blocks`. Their sizes sum to `matches`.
+    fn raw_blocks(&mut self) {
+        self.blocks.clear();
+        self.queue.clear();
+        self.queue.push((0, self.a.len(), 0, self.b.len()));
+        while let Some((alo, ahi, blo, bhi)) = self.queue.pop() {
+            let m = self.find_longest_match(alo, ahi, blo, bhi);
+            if m.size == 0 {
+                continue;
+            }
+            self.blocks.push(m);
+            if alo < m.a && blo < m.b {
+                self.queue.push((alo, m.a, blo, m.b));
+            }
+            if m.a + m.size < ahi && m.b + m.size < bhi {
+                self.queue.push((m.a + m.size, ahi, m.b + m.size, bhi));
+            }
+        }
+    }
+
+    /// `find_longest_match(alo, ahi, blo, bhi)` with an empty junk set.
+    fn find_longest_match(&mut self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        let best = self.longest_seeded(alo, ahi, blo, bhi);
+        self.extend(best, alo, ahi, blo, bhi)
+    }
+
+    /// The main loop of `find_longest_match`: the longest block of non-popular elements, earliest
+    /// in `a`, then earliest in `b`; `(alo, blo, 0)` if there is none.
+    ///
+    /// Python keeps `j2len` (run length ending at `(i - 1, j)`) in a dict and builds a fresh one
+    /// per row. Here `cells[j + 1]` holds the run ending at `b[j]` with the stamp of the row that
+    /// wrote it, and a cell not stamped by the previous row reads as 0: "absent from the dict".
+    /// Row `i` is stamped `base + 1 + (i - alo)`, so that holds across skipped rows too, and
+    /// `base` itself (row `alo - 1`, empty in Python: `j2len = {}`) was never handed out.
+    fn longest_seeded(&mut self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        let mut best = Match { a: alo, b: blo, size: 0 };
+        self.make_room_for_rows(ahi.saturating_sub(alo));
+        let base = self.stamp + 1;
+        let (blo32, bhi32) = (blo as u32, bhi as u32);
+        let first = self.live.partition_point(|row| (row.i as usize) < alo);
+        for row in self.live[first..].iter().take_while(|row| (row.i as usize) < ahi) {
+            let cur = base + 1 + (row.i - alo as u32);
+            let run = in_window(&self.b2j.positions[row.start as usize..row.end as usize], blo32, bhi32);
+            if let Some((k, j)) = scan_row(&mut self.cells, run, cur - 1, cur, best.size) {
+                best = Match { a: row.i as usize + 1 - k, b: j + 1 - k, size: k };
+            }
+        }
+        self.stamp = base + 1 + ahi.saturating_sub(alo) as u32;
+        best
+    }
+
+    /// Restarts the stamps before they could wrap, so that a stale cell can never carry the
+    /// stamp of a current row. [`check_len`] keeps one search's rows below the limit.
+    fn make_room_for_rows(&mut self, rows: usize) {
+        if u64::from(self.stamp) + rows as u64 + 2 > u64::from(u32::MAX) {
+            self.cells.fill(Cell::default());
+            self.stamp = 0;
+        }
+    }
+
+    /// The extension passes of `find_longest_match`. With `bjunk` empty, `not isbjunk(..)` is
+    /// always true, so the first two loops grow the block over any equal neighbours (popular
+    /// elements are absent from `b2j` but still compare equal here; so are empty matches at
+    /// `(alo, blo)`) and the last two, which require a junk element, never run.
+    fn extend(&self, mut m: Match, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        let (a, b) = (&self.a, &self.b);
+        while m.a > alo && m.b > blo && a[m.a - 1] == b[m.b - 1] {
+            m = Match { a: m.a - 1, b: m.b - 1, size: m.size + 1 };
+        }
+        while m.a + m.size < ahi && m.b + m.size < bhi && a[m.a + m.size] == b[m.b + m.size] {
+            m.size += 1;
+        }
+        m
     }
 }
 
-/// `__chain_b` with `isjunk=None`: counts each id, removes the popular ones when autojunk is on
-/// and `b` has at least 200 elements, and lays out the remaining positions in ascending order.
-fn chain_b(b: &[usize], counts: Vec<usize>, autojunk: bool) -> (Vec<usize>, Vec<usize>) {
-    let n = b.len();
-    let mut kept = counts;
-    if autojunk && n >= 200 {
-        let ntest = n / 100 + 1;
-        for count in kept.iter_mut().filter(|count| **count > ntest) {
-            *count = 0;
+fn check_len(len_a: usize, len_b: usize) {
+    assert!(len_a < TOO_LONG && len_b < TOO_LONG, "difflib: sequences must be shorter than {TOO_LONG} elements");
+}
+
+/// `b2j` as one flat array: the positions of each id in `b`, ascending, grouped by id, and per
+/// id its range in `positions`.
+#[derive(Default)]
+struct B2j {
+    ranges: Vec<(u32, u32)>,
+    positions: Vec<u32>,
+    /// Per id: first its count, then where its next position goes.
+    cursor: Vec<u32>,
+}
+
+impl B2j {
+    /// `__chain_b` with `isjunk=None`. With autojunk and `len(b) >= 200`, an id occurring more
+    /// than `len(b) // 100 + 1` times is popular and gets an empty range; its positions stay in
+    /// the array, unused, so that filling it needs no test per element.
+    fn build(&mut self, b: &[u32], alphabet: usize, autojunk: bool) {
+        self.cursor.clear();
+        self.cursor.resize(alphabet, 0);
+        for &id in b {
+            self.cursor[id as usize] += 1;
+        }
+        let n = b.len();
+        let ntest = if autojunk && n >= 200 { n / 100 + 1 } else { usize::MAX };
+        self.ranges.clear();
+        let mut total = 0;
+        for cursor in &mut self.cursor {
+            let count = *cursor;
+            let kept = if count as usize >= ntest { 0 } else { count };
+            self.ranges.push((total, total + kept));
+            *cursor = total;
+            total += count;
+        }
+        self.positions.clear();
+        self.positions.resize(n, 0);
+        for (j, &id) in b.iter().enumerate() {
+            let cursor = &mut self.cursor[id as usize];
+            self.positions[*cursor as usize] = j as u32;
+            *cursor += 1;
         }
     }
-    let mut starts = Vec::with_capacity(kept.len() + 1);
-    let mut total = 0;
-    starts.push(0);
-    for count in &kept {
-        total += count;
-        starts.push(total);
-    }
-    let mut positions = vec![0; total];
-    let mut fill = starts[..kept.len()].to_vec();
-    for (j, &id) in b.iter().enumerate() {
-        if kept[id] > 0 {
-            positions[fill[id]] = j;
-            fill[id] += 1;
-        }
-    }
-    (starts, positions)
 }
 
 /// The merge loop at the end of `get_matching_blocks`: joins blocks that touch in both `a` and
@@ -172,125 +358,133 @@ fn merge_adjacent(sorted: &[Match], len_a: usize, len_b: usize) -> Vec<Match> {
     out
 }
 
-/// One cell of the `j2len` replacement: `len` is valid only if `stamp` is the previous row's.
-#[derive(Clone, Copy, Default)]
-struct Cell {
-    stamp: usize,
-    len: usize,
+/// The positions of one element that lie in `blo..bhi`. Python walks the whole list, skipping
+/// `j < blo` and stopping at `j >= bhi`; the list is sorted, so cutting it is the same. The
+/// first call of every pair covers all of `b`, hence the checks before the binary searches.
+fn in_window(all: &[u32], blo: u32, bhi: u32) -> &[u32] {
+    let lo = match all.first() {
+        Some(&first) if first < blo => all.partition_point(|&j| j < blo),
+        _ => 0,
+    };
+    let rest = &all[lo..];
+    let hi = match rest.last() {
+        Some(&last) if last >= bhi => rest.partition_point(|&j| j < bhi),
+        _ => rest.len(),
+    };
+    &rest[..hi]
 }
 
-/// Search state for one pair of sequences.
+/// One row `i` of the search: for each `j` the run ending at `(i, j)` is one more than the run
+/// ending at `(i - 1, j - 1)` if the previous row (`prev`) wrote that cell, else 1. Returns the
+/// new best `(k, j)` if this row beats `best_size`.
 ///
-/// Python's `find_longest_match` keeps `j2len` (run length ending at `(i - 1, j)`) in a dict
-/// and builds a fresh one per row `i`. Here `cells[j + 1]` holds the run ending at `j` together
-/// with the row stamp that wrote it; a cell whose stamp is not the previous row's reads as 0,
-/// which is exactly "absent from the previous dict". Stamps only grow, across calls too, so
-/// nothing is ever cleared. `cells` is offset by one so that `j - 1` never underflows.
-struct Matcher<'s> {
-    seqs: &'s Interned,
-    cells: Vec<Cell>,
-    stamp: usize,
+/// Python walks `j` ascending and takes a new best only on `k > bestsize`, so within a row the
+/// smallest `j` with the row's largest `k` wins, and only if that `k` beats all earlier rows.
+/// Walking descending lets one array hold both rows (the write at `j + 1` never feeds a later
+/// read at `j' < j`); the same winner is then kept by accepting `k >= threshold`, where the
+/// threshold starts at `best_size + 1` and rises to each accepted `k`. That branch is rarely
+/// taken, so it predicts well; the diagonal test, which is random in practice, is branch-free.
+#[inline]
+fn scan_row(cells: &mut [Cell], run: &[u32], prev: u32, cur: u32, best_size: usize) -> Option<(usize, usize)> {
+    let mut threshold = best_size + 1;
+    let mut found = None;
+    for &j in run.iter().rev() {
+        let j = j as usize;
+        let before = cells[j];
+        let k = (before.len & u32::from(before.stamp == prev).wrapping_neg()) + 1;
+        cells[j + 1] = Cell { stamp: cur, len: k };
+        if k as usize >= threshold {
+            threshold = k as usize;
+            found = Some((threshold, j));
+        }
+    }
+    found
 }
 
-impl<'s> Matcher<'s> {
-    fn new(seqs: &'s Interned) -> Self {
-        Matcher { seqs, cells: vec![Cell::default(); seqs.b.len() + 1], stamp: 0 }
+/// Numbers the distinct elements of `b` in order of first occurrence, into `b_ids`; elements of
+/// `a` that `b` lacks all get the one id past them, which equals no id of `b`. Returns the
+/// number of ids used.
+fn intern<T, I: Ids<T>>(
+    ids: &mut I,
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    a_ids: &mut Vec<u32>,
+    b_ids: &mut Vec<u32>,
+) -> usize {
+    let mut next = 0;
+    b_ids.extend(b.map(|elt| {
+        let id = ids.id_or_insert(elt, next);
+        next += u32::from(id == next);
+        id
+    }));
+    a_ids.extend(a.map(|elt| ids.id(&elt).unwrap_or(next)));
+    next as usize + 1
+}
+
+/// Dense ids for the distinct elements of `b`.
+trait Ids<T> {
+    /// The id of `elt`, which becomes `next` if `elt` has none yet.
+    fn id_or_insert(&mut self, elt: T, next: u32) -> u32;
+    fn id(&self, elt: &T) -> Option<u32>;
+}
+
+struct HashIds<T>(FxHashMap<T, u32>);
+
+impl<T> Default for HashIds<T> {
+    fn default() -> Self {
+        HashIds(FxHashMap::default())
+    }
+}
+
+impl<T: Eq + Hash> Ids<T> for HashIds<T> {
+    fn id_or_insert(&mut self, elt: T, next: u32) -> u32 {
+        *self.0.entry(elt).or_insert(next)
     }
 
-    /// `get_matching_blocks` up to (not including) the sort: the non-empty blocks found by the
-    /// LIFO queue of sub-ranges, in discovery order. Their sizes already sum to `matches`.
-    fn raw_blocks(&mut self) -> Vec<Match> {
-        let mut queue = vec![(0, self.seqs.a.len(), 0, self.seqs.b.len())];
-        let mut blocks = Vec::new();
-        while let Some((alo, ahi, blo, bhi)) = queue.pop() {
-            let m = self.find_longest_match(alo, ahi, blo, bhi);
-            if m.size == 0 {
-                continue;
-            }
-            blocks.push(m);
-            if alo < m.a && blo < m.b {
-                queue.push((alo, m.a, blo, m.b));
-            }
-            if m.a + m.size < ahi && m.b + m.size < bhi {
-                queue.push((m.a + m.size, ahi, m.b + m.size, bhi));
-            }
-        }
-        blocks
+    fn id(&self, elt: &T) -> Option<u32> {
+        self.0.get(elt).copied()
     }
+}
 
-    /// `find_longest_match(alo, ahi, blo, bhi)` with an empty junk set.
-    fn find_longest_match(&mut self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let best = self.longest_seeded(alo, ahi, blo, bhi);
-        self.extend(best, alo, ahi, blo, bhi)
+/// Ids for code points of non-ASCII strings: their ASCII characters, usually most of them, go
+/// through a table instead of the hash map.
+struct CharIds {
+    ascii: [u32; 128],
+    other: HashIds<char>,
+}
+
+const NO_ID: u32 = u32::MAX;
+
+impl Default for CharIds {
+    fn default() -> Self {
+        CharIds { ascii: [NO_ID; 128], other: HashIds::default() }
     }
+}
 
-    /// The main loop of `find_longest_match`: the longest block of non-popular elements, earliest
-    /// in `a`, then earliest in `b`; `(alo, blo, 0)` if there is none.
-    ///
-    /// Python walks each row's positions in ascending `j` and takes a new best only on `k >
-    /// bestsize`, so within a row the smallest `j` with the row's largest `k` wins, and only if
-    /// that `k` beats every earlier row. Walking descending lets one array serve as both the old
-    /// and the new row (a write at `j` never feeds a later read at `j' - 1 < j`); the row's
-    /// winner is then kept with `k >= row_k`, which selects the same smallest `j`.
-    fn longest_seeded(&mut self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let seqs = self.seqs;
-        let mut best = Match { a: alo, b: blo, size: 0 };
-        if alo >= ahi {
-            return best;
-        }
-        self.make_room_for_rows(ahi - alo);
-        // Row `alo - 1` is empty (Python starts from `j2len = {}`): use a stamp nobody wrote.
-        self.stamp += 1;
-        for i in alo..ahi {
-            let prev = self.stamp;
-            self.stamp += 1;
-            let cur = self.stamp;
-            let id = seqs.a[i];
-            if id == ABSENT {
-                continue;
-            }
-            let all = &seqs.positions[seqs.starts[id]..seqs.starts[id + 1]];
-            // Python skips `j < blo` and stops at `j >= bhi`; the list is sorted, so cut it.
-            let lo = all.partition_point(|&j| j < blo);
-            let hi = lo + all[lo..].partition_point(|&j| j < bhi);
-            let (mut row_k, mut row_j) = (0, 0);
-            for &j in all[lo..hi].iter().rev() {
-                let before = self.cells[j];
-                let k = if before.stamp == prev { before.len + 1 } else { 1 };
-                self.cells[j + 1] = Cell { stamp: cur, len: k };
-                if k >= row_k {
-                    (row_k, row_j) = (k, j);
-                }
-            }
-            if row_k > best.size {
-                best = Match { a: i + 1 - row_k, b: row_j + 1 - row_k, size: row_k };
-            }
-        }
-        best
+impl CharIds {
+    fn clear(&mut self) {
+        self.ascii = [NO_ID; 128];
+        self.other.0.clear();
     }
+}
 
-    /// Restarts the stamps before they could wrap (only reachable with enormous inputs), so a
-    /// stale cell can never carry the previous row's stamp.
-    fn make_room_for_rows(&mut self, rows: usize) {
-        if self.stamp > usize::MAX - rows - 2 {
-            self.cells.iter_mut().for_each(|cell| *cell = Cell::default());
-            self.stamp = 0;
+impl Ids<char> for CharIds {
+    fn id_or_insert(&mut self, elt: char, next: u32) -> u32 {
+        match self.ascii.get_mut(elt as usize) {
+            Some(slot) if *slot == NO_ID => {
+                *slot = next;
+                next
+            }
+            Some(slot) => *slot,
+            None => self.other.id_or_insert(elt, next),
         }
     }
 
-    /// The extension passes of `find_longest_match`. With `bjunk` empty, `not isbjunk(..)` is
-    /// always true, so the first two loops grow the block over any equal neighbours (popular
-    /// elements are absent from `b2j` but still compare equal here) and the last two, which
-    /// require a junk element, never run.
-    fn extend(&self, mut m: Match, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let (a, b) = (&self.seqs.a, &self.seqs.b);
-        while m.a > alo && m.b > blo && a[m.a - 1] == b[m.b - 1] {
-            m = Match { a: m.a - 1, b: m.b - 1, size: m.size + 1 };
+    fn id(&self, elt: &char) -> Option<u32> {
+        match self.ascii.get(*elt as usize) {
+            Some(&slot) => (slot != NO_ID).then_some(slot),
+            None => self.other.id(elt),
         }
-        while m.a + m.size < ahi && m.b + m.size < bhi && a[m.a + m.size] == b[m.b + m.size] {
-            m.size += 1;
-        }
-        m
     }
 }
 
@@ -512,5 +706,98 @@ mod tests {
 
     fn check_ids<T: Eq + Hash + Copy + std::fmt::Debug>(a: &[T], b: &[T], expected: f64) {
         assert_eq!(ratio_of(a, b, false).to_bits(), expected.to_bits(), "ratio_of({a:?}, {b:?})");
+    }
+
+    /// A line-by-line transcription of CPython's code (dicts and all, no optimisation), to check
+    /// the fast path against on inputs too many for a golden table.
+    fn reference_ratio(a: &[char], b: &[char], autojunk: bool) -> f64 {
+        let mut b2j: HashMap<char, Vec<usize>> = HashMap::new();
+        for (i, &elt) in b.iter().enumerate() {
+            b2j.entry(elt).or_default().push(i);
+        }
+        if autojunk && b.len() >= 200 {
+            let ntest = b.len() / 100 + 1;
+            b2j.retain(|_, idxs| idxs.len() <= ntest);
+        }
+        let mut queue = vec![(0, a.len(), 0, b.len())];
+        let mut matches = 0;
+        while let Some((alo, ahi, blo, bhi)) = queue.pop() {
+            let (i, j, k) = reference_longest_match(a, b, &b2j, (alo, ahi, blo, bhi));
+            if k > 0 {
+                matches += k;
+                if alo < i && blo < j {
+                    queue.push((alo, i, blo, j));
+                }
+                if i + k < ahi && j + k < bhi {
+                    queue.push((i + k, ahi, j + k, bhi));
+                }
+            }
+        }
+        python_ratio(matches, a.len() + b.len())
+    }
+
+    fn reference_longest_match(
+        a: &[char],
+        b: &[char],
+        b2j: &HashMap<char, Vec<usize>>,
+        (alo, ahi, blo, bhi): (usize, usize, usize, usize),
+    ) -> (usize, usize, usize) {
+        let (mut besti, mut bestj, mut bestsize) = (alo, blo, 0);
+        let mut j2len: HashMap<usize, usize> = HashMap::new();
+        for i in alo..ahi {
+            let mut newj2len = HashMap::new();
+            for &j in b2j.get(&a[i]).map(Vec::as_slice).unwrap_or(&[]) {
+                if j < blo {
+                    continue;
+                }
+                if j >= bhi {
+                    break;
+                }
+                let k = j.checked_sub(1).and_then(|p| j2len.get(&p)).copied().unwrap_or(0) + 1;
+                newj2len.insert(j, k);
+                if k > bestsize {
+                    (besti, bestj, bestsize) = (i + 1 - k, j + 1 - k, k);
+                }
+            }
+            j2len = newj2len;
+        }
+        while besti > alo && bestj > blo && a[besti - 1] == b[bestj - 1] {
+            (besti, bestj, bestsize) = (besti - 1, bestj - 1, bestsize + 1);
+        }
+        while besti + bestsize < ahi && bestj + bestsize < bhi && a[besti + bestsize] == b[bestj + bestsize] {
+            bestsize += 1;
+        }
+        (besti, bestj, bestsize)
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Small alphabets (many ties, long runs, popular elements past 200), lengths across the
+        /// autojunk threshold, ASCII and non-ASCII paths; calls interleave on one thread, so the
+        /// reused buffers are exercised too.
+        #[test]
+        fn same_as_reference(a in "[ab c\u{e9}\u{1F600}]{0,260}", b in "[abc d\u{e9}]{0,260}", autojunk: bool) {
+            let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            let want = reference_ratio(&ca, &cb, autojunk);
+            prop_assert_eq!(ratio(&a, &b, autojunk).to_bits(), want.to_bits());
+            prop_assert_eq!(ratio(&b, &a, autojunk).to_bits(), reference_ratio(&cb, &ca, autojunk).to_bits());
+        }
+    }
+
+    /// The stamp restart (normally after 2^32 rows on one thread) loses nothing.
+    #[test]
+    fn stamps_restart_cleanly() {
+        let mut scratch = Scratch { stamp: u32::MAX - 300, ..Scratch::default() };
+        for &(a, b, autojunk, expected) in
+            GOLDEN.iter().chain([(EDIT_LONG, EDIT_SHORT, false, 0.8878357030015798)].iter())
+        {
+            scratch.load_str(a, b, autojunk);
+            let got = python_ratio(scratch.matched(), scratch.a.len() + scratch.b.len());
+            assert_eq!(got.to_bits(), expected.to_bits(), "{a:?} vs {b:?} at stamp {}", scratch.stamp);
+        }
+        assert!(scratch.stamp < u32::MAX - 300, "the restart was not reached");
     }
 }

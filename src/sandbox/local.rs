@@ -3,12 +3,13 @@
 //! Isolation is weaker than Docker's and depends on privileges. Run as root, each command gets
 //! private mount and network namespaces (no network; the work tree bind-mounted at the
 //! repository path, so `/testbed/...` paths in expert actions work), runs under a uid of its
-//! own that no account uses, and everything that uid runs is killed on timeout, setsid'd
-//! escapees included. Run as another user, a command runs as that user in the work tree's host
+//! own that no account uses, with private scratch directories (`/tmp`, `/var/tmp` and
+//! `/dev/shm` are fresh 512 MiB tmpfs mounts), and everything that uid runs is killed on
+//! timeout, setsid'd escapees included. Run as another user, a command runs as that user in the work tree's host
 //! directory, with no network isolation, in its own process group that is killed on timeout.
 //! Either way rlimits cap memory, file size and CPU time, but the host's files outside the work
-//! tree are readable, and as root writable where the sandbox uid may write. Use Docker for
-//! anything untrusted.
+//! tree are readable where they are world-readable, and writable where the sandbox uid may
+//! write. Use Docker for anything untrusted.
 
 use std::ffi::CString;
 use std::io::Read;
@@ -28,6 +29,8 @@ use super::{ExecLimits, Observation, Sandbox, WorkTree};
 const MEMORY_LIMIT: u64 = 4 << 30;
 /// Largest file a command may write.
 const FILE_SIZE_LIMIT: u64 = 1 << 30;
+/// Size of each private scratch tmpfs (`/tmp`, `/var/tmp`, `/dev/shm`) of an isolated sandbox.
+const SCRATCH_SIZE: &str = "512m";
 /// Processes of one isolated sandbox (its uid), like the Docker backend's pids limit.
 const PROCESS_LIMIT: u64 = 256;
 /// Sandbox uids come from a range no distribution allocates to accounts.
@@ -138,6 +141,11 @@ struct Isolation {
     source: CString,
     target: CString,
     root: CString,
+    /// World-writable directories that get a private tmpfs, so sandboxes (each with its own
+    /// uid) never meet each other's scratch files, e.g. pytest's `/tmp/pytest-of-<user>`.
+    scratch: [CString; 3],
+    tmpfs: CString,
+    tmpfs_options: CString,
     uid: u32,
 }
 
@@ -148,6 +156,9 @@ impl Isolation {
             source: cstring(&work_tree.host_dir().display().to_string())?,
             target: cstring(work_tree.mount_path())?,
             root: cstring("/")?,
+            scratch: [cstring("/tmp")?, cstring("/var/tmp")?, cstring("/dev/shm")?],
+            tmpfs: cstring("tmpfs")?,
+            tmpfs_options: cstring(&format!("size={SCRATCH_SIZE},mode=1777"))?,
             uid,
         })
     }
@@ -170,6 +181,16 @@ impl Isolation {
                 libc::MS_BIND | libc::MS_REC,
                 std::ptr::null(),
             ))?;
+            for dir in &self.scratch {
+                let flags = libc::MS_NOSUID | libc::MS_NODEV;
+                check(libc::mount(
+                    self.tmpfs.as_ptr(),
+                    dir.as_ptr(),
+                    self.tmpfs.as_ptr(),
+                    flags,
+                    self.tmpfs_options.as_ptr().cast(),
+                ))?;
+            }
             check(libc::chdir(self.target.as_ptr()))?;
             check(libc::setgroups(0, std::ptr::null()))?;
             check(libc::setgid(self.uid))?;

@@ -44,7 +44,9 @@ impl WorkTree {
         index.add_all(["*"], IndexAddOption::DEFAULT, None)?;
         index.write()?;
         let tree = repo.find_tree(index.write_tree()?)?;
-        let signature = git2::Signature::now("srl", "srl@localhost")?;
+        // A fixed author and time make the base commit a function of the files alone, so a task
+        // shipped as a directory has the same `base_commit` on every machine.
+        let signature = git2::Signature::new("srl", "srl@localhost", &git2::Time::new(0, 0))?;
         let commit = repo.commit(Some("HEAD"), &signature, &signature, "base", &tree, &[])?;
         WorkTree::finish(temp, mount_path, commit)
     }

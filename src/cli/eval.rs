@@ -1,0 +1,107 @@
+//! `srl eval`: SWE-bench-style evaluation of predictions, resumable, in parallel.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::Outcome;
+use crate::sandbox::{docker, Backend};
+use crate::task::eval::{evaluate, parse_predictions, summary, EvalOptions, Status};
+use crate::task::instance::load_instances;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Task instances (SWE-bench JSONL, JSON list, or JSON object keyed by id)
+    #[arg(long)]
+    instances: PathBuf,
+    /// Predictions: {"instance_id", "model_name_or_path", "model_patch"} as JSONL, a JSON list or a JSON object keyed by id
+    #[arg(long)]
+    predictions: PathBuf,
+    /// Names this evaluation; a rerun with the same id skips instances that already have a report
+    #[arg(long)]
+    run_id: String,
+    /// Instances evaluated at the same time
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    sandbox: Backend,
+    #[arg(long, default_value = docker::DEFAULT_IMAGE)]
+    image: String,
+    /// Seconds allowed for an instance's test command
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Where repositories are found: task directories (<name>/repo) or git mirrors (<owner>__<name>.git)
+    #[arg(long, default_value = "tasks")]
+    repos: PathBuf,
+    /// Per-instance logs go to <log-dir>/<run-id>/<model>/<instance>/
+    #[arg(long, default_value = "logs/run_evaluation")]
+    log_dir: PathBuf,
+    /// Directory for the run summary <model>.<run-id>.json
+    #[arg(long, default_value = ".")]
+    report_dir: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<Outcome> {
+    let instances = load_instances(&args.instances)?;
+    let text = std::fs::read_to_string(&args.predictions)
+        .with_context(|| format!("cannot read {}", args.predictions.display()))?;
+    let predictions = parse_predictions(&text, &args.predictions.display().to_string()).map_err(anyhow::Error::msg)?;
+    let model = predictions.first().map(|p| p.model_name_or_path.clone()).unwrap_or_default();
+    let options = EvalOptions {
+        run_id: args.run_id.clone(),
+        repos: args.repos,
+        backend: args.sandbox,
+        image: args.image,
+        timeout: Duration::from_secs(args.timeout),
+        workers: args.workers,
+        log_dir: args.log_dir,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let total = predictions.len();
+    let (mut done, mut resolved, mut errors) = (0, 0, 0);
+    let results = runtime.block_on(async {
+        let cleanup = super::sandbox::spawn_signal_cleanup(options.run_id.clone());
+        let results = evaluate(&instances, &predictions, &options, &mut |result| {
+            done += 1;
+            resolved += usize::from(result.status == Status::Resolved);
+            if let Status::Error(reason) = &result.status {
+                errors += 1;
+                eprintln!("{}error: {}: {reason}", if terminal { "\r\x1b[K" } else { "" }, result.instance_id);
+            }
+            if terminal {
+                eprint!(
+                    "\r\x1b[K[{done}/{total}] resolved {resolved}, errors {errors}, {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .await;
+        cleanup.abort();
+        results
+    });
+    if terminal {
+        eprintln!();
+    }
+    let report = summary(&instances, &predictions, &results);
+    let name = format!("{}.{}.json", model.replace('/', "__"), args.run_id);
+    let path = args.report_dir.join(&name);
+    crate::atomic::write_file(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    let wall: f64 = results.iter().map(|r| r.wall.as_secs_f64()).sum();
+    let tests: f64 = results.iter().map(|r| r.tests.as_secs_f64()).sum();
+    let reused = results.iter().filter(|r| r.reused).count();
+    println!(
+        "evaluated {total} predictions in {:.1} s: {} resolved, {} unresolved, {} empty patches, {} errors ({reused} from an earlier run); tests took {:.0}% of instance time; report {}",
+        started.elapsed().as_secs_f64(),
+        report["resolved_instances"],
+        report["unresolved_instances"],
+        report["empty_patch_instances"],
+        report["error_instances"],
+        if wall > 0.0 { 100.0 * tests / wall } else { 0.0 },
+        path.display()
+    );
+    Ok(if errors == 0 { Outcome::Clean } else { Outcome::Problems })
+}

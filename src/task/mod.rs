@@ -1,0 +1,27 @@
+//! Task instances and their grading: what a SWE-bench-style task is, and how a test log becomes
+//! the SWE-bench report that says whether a patch resolved it.
+//!
+//! - [`instance`]: the task instance (SWE-bench I1 plus the SWE-smith and `srl` extensions) and
+//!   loading it from JSONL, a JSON list or a JSON object keyed by instance id;
+//! - [`log_parsers`]: one parser per test framework turning a raw test log into per-test statuses,
+//!   and the log layouts (harness markers, `bash -x` traces, OpenHands evaluation logs) around it;
+//! - [`grade`]: statuses against an instance's FAIL_TO_PASS / PASS_TO_PASS, giving the report.
+//!
+//! - [`taskdir`]: the tasks this project ships, one directory each;
+//! - [`build`]: deriving FAIL_TO_PASS / PASS_TO_PASS and recording expert trajectories by running
+//!   them in a sandbox;
+//! - [`repos`]: finding an instance's repository and checking out its base commit;
+//! - [`eval`]: evaluating predictions with SWE-bench's semantics;
+//! - [`replay`]: re-executing recorded trajectories and comparing observations.
+//!
+//! `instance`, `log_parsers` and `grade` are pure (only `instance::load_instances` reads a file);
+//! `build`, `eval` and `replay` drive sandboxes.
+
+pub mod build;
+pub mod eval;
+pub mod grade;
+pub mod instance;
+pub mod log_parsers;
+pub mod replay;
+pub mod repos;
+pub mod taskdir;

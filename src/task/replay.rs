@@ -1,0 +1,85 @@
+//! Replaying a recorded trajectory: every expert action runs again in a fresh sandbox at the
+//! base commit, and each new observation is compared with the recorded one.
+//!
+//! The comparison is difflib's ratio of the two observations after normalising line endings
+//! and trailing whitespace, over their first [`COMPARED_CHARS`] characters: enough to tell a
+//! reproduced output from a different one without quadratic work on megabyte logs. Replay
+//! does not judge the result; the caller grades the final diff if it wants to.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::reward::difflib;
+use crate::sandbox::tools::{run_action, ToolBox};
+use crate::sandbox::{ExecLimits, Sandbox};
+use crate::trajectory::Trajectory;
+
+/// Characters of each observation that take part in the comparison.
+pub const COMPARED_CHARS: usize = 4000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReplay {
+    pub step: usize,
+    pub tool: String,
+    pub recorded_exit_code: Option<i64>,
+    pub exit_code: Option<i64>,
+    /// Similarity of the new observation to the recorded one, in [0, 1].
+    pub similarity: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrajectoryReplay {
+    pub trajectory_id: String,
+    pub instance_id: Option<String>,
+    pub steps: Vec<StepReplay>,
+    pub mean_similarity: f64,
+    /// Steps whose observation came back identical (after normalisation).
+    pub identical_steps: usize,
+    /// The work tree's diff after the last step.
+    pub diff: String,
+}
+
+/// Observations as compared: `\r\n` → `\n`, trailing whitespace dropped, and SWE-agent's
+/// `OBSERVATION:` prefix removed.
+fn normalise(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let text = text.strip_prefix("OBSERVATION:\n").unwrap_or(&text);
+    let trimmed: Vec<&str> = text.lines().map(str::trim_end).collect();
+    trimmed.join("\n").trim_end().chars().take(COMPARED_CHARS).collect()
+}
+
+/// Replays `trajectory` in `sandbox`, which must be at the trajectory's starting state.
+pub async fn replay<S: Sandbox>(
+    sandbox: &mut S,
+    trajectory: &Trajectory,
+    timeout: Duration,
+) -> Result<TrajectoryReplay> {
+    let limits = ExecLimits::new(timeout, 100_000);
+    // SWE-agent 0.x trajectories use its windowed commands (`open`, `edit 3:5`, `search_dir`).
+    let mut tools = ToolBox::new(trajectory.source_format == "swe-agent");
+    let mut steps = Vec::with_capacity(trajectory.steps.len());
+    for (idx, step) in trajectory.steps.iter().enumerate() {
+        let output = run_action(sandbox, &mut tools, &step.action, &limits).await?;
+        let similarity = difflib::ratio(&normalise(&output.observation), &normalise(&step.observation), false);
+        steps.push(StepReplay {
+            step: idx,
+            tool: step.action.tool.clone(),
+            recorded_exit_code: step.exit_code,
+            exit_code: output.exit_code,
+            similarity,
+        });
+    }
+    let n = steps.len().max(1) as f64;
+    let mean_similarity = steps.iter().map(|s| s.similarity).sum::<f64>() / n;
+    let identical_steps = steps.iter().filter(|s| s.similarity == 1.0).count();
+    Ok(TrajectoryReplay {
+        trajectory_id: trajectory.id.clone(),
+        instance_id: trajectory.instance_id.clone(),
+        steps,
+        mean_similarity,
+        identical_steps,
+        diff: sandbox.work_tree().diff()?,
+    })
+}
