@@ -33,7 +33,10 @@ fn export(cx: &TestContext) -> Vec<Value> {
 fn predictions(cx: &TestContext, name: &str, instances: &[Value], patch: impl Fn(&Value) -> String) {
     let lines: Vec<String> = instances
         .iter()
-        .map(|i| serde_json::json!({"instance_id": i["instance_id"], "model_name_or_path": "m", "model_patch": patch(i)}).to_string())
+        .map(|i| {
+            serde_json::json!({"instance_id": i["instance_id"], "model_name_or_path": "m", "model_patch": patch(i)})
+                .to_string()
+        })
         .collect();
     cx.write(name, lines.join("\n") + "\n");
 }
@@ -54,7 +57,8 @@ fn at_least_twelve_tasks_with_derived_instances() {
     assert_eq!(instances.len(), task_names().len());
     let mut kinds = std::collections::BTreeSet::new();
     for name in task_names() {
-        let meta: Value = serde_json::from_str(&std::fs::read_to_string(tasks_dir().join(&name).join("task.json")).unwrap()).unwrap();
+        let meta: Value =
+            serde_json::from_str(&std::fs::read_to_string(tasks_dir().join(&name).join("task.json")).unwrap()).unwrap();
         kinds.insert(meta["kind"].as_str().unwrap().to_string());
     }
     assert!(kinds.len() >= 10, "bug kinds vary: {kinds:?}");
@@ -75,7 +79,8 @@ fn gold_patches_resolve_everything_and_reruns_resume() {
     assert_eq!(summary["resolved_instances"], instances.len(), "{summary:#}");
     assert_eq!(summary["error_instances"], 0);
     let first = instances[0]["instance_id"].as_str().unwrap();
-    let report: Value = serde_json::from_str(&cx.read(&format!("logs/run_evaluation/gold/m/{first}/report.json"))).unwrap();
+    let report: Value =
+        serde_json::from_str(&cx.read(&format!("logs/run_evaluation/gold/m/{first}/report.json"))).unwrap();
     assert_eq!(report[first]["resolved"], true);
     assert!(report[first]["tests_status"]["FAIL_TO_PASS"]["failure"].as_array().unwrap().is_empty());
     assert!(cx.path(&format!("logs/run_evaluation/gold/m/{first}/test_output.txt")).is_file());
@@ -98,7 +103,9 @@ fn bad_predictions_are_model_failures_and_hangs_are_errors() {
     cx.write("instances.jsonl", &kept);
     predictions(&cx, "bad.jsonl", &instances, |i| match i["instance_id"].as_str().unwrap() {
         id if id == instances[0]["instance_id"] => String::new(),
-        id if id == instances[1]["instance_id"] => "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n".into(),
+        id if id == instances[1]["instance_id"] => {
+            "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n".into()
+        }
         _ => i["patch"].as_str().unwrap().to_string(),
     });
     let run = eval(&cx, "bad.jsonl", "bad", &[]);
@@ -131,7 +138,16 @@ fn every_shipped_trajectory_replays_and_resolves_its_task() {
     let trajectories: Vec<String> =
         task_names().iter().map(|n| tasks_dir().join(n).join("trajectory.jsonl").display().to_string()).collect();
     let tasks = tasks_dir();
-    let mut args = vec!["replay", "--instances", "instances.jsonl", "--repos", tasks.to_str().unwrap(), "--sandbox", "local", "--grade"];
+    let mut args = vec![
+        "replay",
+        "--instances",
+        "instances.jsonl",
+        "--repos",
+        tasks.to_str().unwrap(),
+        "--sandbox",
+        "local",
+        "--grade",
+    ];
     args.push("--trajectories");
     args.extend(trajectories.iter().map(String::as_str));
     let run = cx.srl(&args);
@@ -155,7 +171,8 @@ fn grade_reproduces_a_saved_report_and_names_missing_fields() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let got: Value = serde_json::from_str(&run.stdout).unwrap();
     let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures.join("run_evaluation/pandas-dev__pandas.95280573.pr_53652/report.json")).unwrap(),
+        &std::fs::read_to_string(fixtures.join("run_evaluation/pandas-dev__pandas.95280573.pr_53652/report.json"))
+            .unwrap(),
     )
     .unwrap();
     let id = "pandas-dev__pandas.95280573.pr_53652";
@@ -170,4 +187,44 @@ fn grade_reproduces_a_saved_report_and_names_missing_fields() {
     let run = cx.srl(&["grade", "--instance-file", instance.to_str().unwrap(), "--log", "garbage.log"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("no test results"), "{}", run.stderr);
+}
+
+#[test]
+fn mine_turns_a_fix_commit_into_the_same_instance() {
+    let cx = TestContext::new();
+    let task = tasks_dir().join("unitly");
+    let repo = cx.path("unitly");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).current_dir(&repo).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::process::Command::new("cp")
+        .args(["-r", task.join("repo").to_str().unwrap(), repo.to_str().unwrap()])
+        .status()
+        .unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]);
+    git(&["apply", task.join("gold.patch").to_str().unwrap(), task.join("test.patch").to_str().unwrap()]);
+    git(&["add", "-A"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "humanize(0) no longer picks the smallest prefix",
+    ]);
+    let run = cx.srl(&["mine", "--repo", "unitly", "--commit", "HEAD", "--sandbox", "local", "-o", "mined.jsonl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mined: Value = serde_json::from_str(cx.read("mined.jsonl").trim()).unwrap();
+    let shipped: Value = serde_json::from_str(&std::fs::read_to_string(task.join("instance.json")).unwrap()).unwrap();
+    assert_eq!(mined["FAIL_TO_PASS"], shipped["FAIL_TO_PASS"]);
+    assert_eq!(mined["problem_statement"], "humanize(0) no longer picks the smallest prefix");
+    assert!(mined["test_patch"].as_str().unwrap().contains("+++ b/tests/"));
+    assert!(!mined["patch"].as_str().unwrap().contains("+++ b/tests/"));
+    let not_a_fix = cx.srl(&["mine", "--repo", "unitly", "--commit", "HEAD~1", "--sandbox", "local"]);
+    assert_eq!(not_a_fix.code, 1);
+    assert!(not_a_fix.stderr.contains("no parent"), "{}", not_a_fix.stderr);
 }

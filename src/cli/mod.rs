@@ -9,6 +9,7 @@ mod eval;
 mod exec;
 mod grade;
 mod import;
+mod mine;
 mod replay;
 mod reward;
 mod sandbox;
@@ -57,6 +58,8 @@ enum Command {
     Eval(eval::Args),
     /// Re-grade a saved test log against an instance, without running anything
     Grade(grade::Args),
+    /// Turn a commit that changes code and tests into a task instance (tests derived by running them)
+    Mine(mine::Args),
 }
 
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Grade(args) => grade::run(args),
+        Command::Mine(args) => mine::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

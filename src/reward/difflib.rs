@@ -321,7 +321,7 @@ impl B2j {
         let mut total = 0;
         for cursor in &mut self.cursor {
             let count = *cursor;
-            let kept = if count as usize >= ntest { 0 } else { count };
+            let kept = if count as usize > ntest { 0 } else { count };
             self.ranges.push((total, total + kept));
             *cursor = total;
             total += count;
@@ -682,6 +682,18 @@ mod tests {
         let r2 = format!("{}XYZ{}", &r[..100], &r[130..]);
         check(&r, &r2, true, 0.6765327695560254);
         check(&r, &r2, false, 0.6765327695560254);
+    }
+
+    /// `len(b) == 200` makes `ntest == 3`. In `b`, a cycle of 61 characters, the first 17 occur
+    /// 4 times (popular) and the other 44 exactly 3 times, which keeps them: the test is
+    /// `count > ntest`. Python: `b = "".join(chr(48 + i % 61) for i in range(200));
+    /// a = b[:50] + "~" + b[51:120] + "~" + b[121:]` (with `>=` the first ratio would be 0.25).
+    #[test]
+    fn golden_popular_threshold() {
+        let b: String = (0..200u32).filter_map(|i| char::from_u32(48 + i % 61)).collect();
+        let a = format!("{}~{}~{}", &b[..50], &b[51..120], &b[121..]);
+        check(&a, &b, true, 0.39);
+        check(&a, &b, false, 0.69);
     }
 
     /// `get_matching_blocks()` including the sentinel, and Python's docstring examples.

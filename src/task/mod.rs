@@ -22,6 +22,7 @@ pub mod eval;
 pub mod grade;
 pub mod instance;
 pub mod log_parsers;
+pub mod mine;
 pub mod replay;
 pub mod repos;
 pub mod taskdir;

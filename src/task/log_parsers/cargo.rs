@@ -4,7 +4,7 @@
 //! Beyond it:
 //! - `ignored` (also `ignored, reason`) becomes SKIPPED instead of being dropped;
 //! - names with spaces are kept whole: doctests (`src/lib.rs - parse (line 12)`) and
-//!   `#[should_panic]` tests, whose ` - should panic` annotation is removed so the id is the
+//!   tests expected to panic, whose ` - should panic` annotation is removed so the id is the
 //!   test path;
 //! - when a test prints to an uncaptured stdout, cargo writes `test name ... ` and the result
 //!   comes later, alone on a line. That result is given to the test only if it is the one test
@@ -77,7 +77,7 @@ mod tests {
     }
 
     #[test]
-    fn doctests_and_should_panic() {
+    fn doctests_and_tests_expected_to_panic() {
         check(
             "test src/lib.rs - parse (line 12) ... ok\ntest t::boom - should panic ... ok",
             &[("src/lib.rs - parse (line 12)", Passed), ("t::boom", Passed)],
