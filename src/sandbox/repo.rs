@@ -207,15 +207,7 @@ impl WorkTree {
         let mut options = git2::DiffOptions::new();
         options.show_binary(true);
         let diff = repo.diff_tree_to_tree(Some(&base_tree), Some(&tree), Some(&mut options))?;
-        let mut patch = Vec::new();
-        diff.print(git2::DiffFormat::Patch, |_, _, line| {
-            if matches!(line.origin(), '+' | '-' | ' ') {
-                patch.push(line.origin() as u8);
-            }
-            patch.extend_from_slice(line.content());
-            true
-        })?;
-        Ok(String::from_utf8_lossy(&patch).into_owned())
+        patch_text(&diff)
     }
 
     /// Applies `patch` like the SWE-bench harness: `git apply`, then `git apply --reject`,
@@ -255,6 +247,20 @@ impl WorkTree {
         }
         Ok(ApplyOutcome { method: None, log })
     }
+}
+
+/// A git diff as the text of a patch (`git diff` output).
+pub fn patch_text(diff: &git2::Diff) -> Result<String> {
+    let mut patch = Vec::new();
+    diff.print(git2::DiffFormat::Patch, |_, _, line| {
+        // Content lines carry their origin (`+`, `-`, ` `) apart from the text; headers do not.
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            patch.push(line.origin() as u8);
+        }
+        patch.extend_from_slice(line.content());
+        true
+    })?;
+    Ok(String::from_utf8_lossy(&patch).into_owned())
 }
 
 fn new_temp() -> Result<tempfile::TempDir> {

@@ -9,7 +9,9 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use git2::{DiffFormat, DiffOptions, Repository};
+use git2::{DiffOptions, Repository};
+
+use crate::sandbox::repo::patch_text;
 
 /// A commit split into what a task instance needs.
 #[derive(Debug, Clone)]
@@ -67,15 +69,7 @@ pub fn split_commit(repo: &Path, commit: &str) -> Result<SplitCommit> {
         }
         options.disable_pathspec_match(true);
         let diff = repository.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
-        let mut text = Vec::new();
-        diff.print(DiffFormat::Patch, |_, _, line| {
-            if matches!(line.origin(), '+' | '-' | ' ') {
-                text.push(line.origin() as u8);
-            }
-            text.extend_from_slice(line.content());
-            true
-        })?;
-        Ok(String::from_utf8_lossy(&text).into_owned())
+        patch_text(&diff)
     };
     let seconds = commit.time().seconds();
     Ok(SplitCommit {
