@@ -14,6 +14,7 @@ pub mod action;
 pub mod atomic;
 pub mod cli;
 pub mod jsonl;
+pub mod policy;
 pub mod reward;
 pub mod sandbox;
 pub mod steps;

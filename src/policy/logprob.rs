@@ -1,0 +1,53 @@
+//! Per-token log-probabilities of given completions under the current weights, differentiable:
+//! what the GRPO loss is built from.
+//!
+//! Each row is `prompt ++ completion`, right-padded; one forward pass gives every position's
+//! logits, and the log-softmax at position t−1 is gathered at token t. Only ops with a backward
+//! are used (log-softmax from max/exp/sum/log, gather), so gradients reach every weight.
+
+use anyhow::{bail, Result};
+use candle_core::{DType, Tensor, D};
+
+use super::model::Model;
+
+/// Log-probs `[b, max_completion_len]` of each completion's tokens given its prompt, and the
+/// mask `[b, max_completion_len]` (1 for a real completion token, 0 for padding), both f32.
+pub fn completion_logprobs(model: &Model, prompts: &[Vec<u32>], completions: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
+    if prompts.len() != completions.len() || prompts.is_empty() {
+        bail!(
+            "need one completion per prompt and at least one of each ({} prompts, {} completions)",
+            prompts.len(),
+            completions.len()
+        );
+    }
+    if prompts.iter().any(Vec::is_empty) {
+        bail!("every prompt needs at least one token");
+    }
+    let dev = model.device();
+    let b = prompts.len();
+    let width = prompts.iter().zip(completions).map(|(p, c)| p.len() + c.len()).max().unwrap_or(0);
+    let out_len = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let (mut ids, mut mask, mut positions, mut targets, mut target_mask) = (vec![], vec![], vec![], vec![], vec![]);
+    for (prompt, completion) in prompts.iter().zip(completions) {
+        let real = prompt.len() + completion.len();
+        ids.extend(prompt.iter().chain(completion).copied().chain(std::iter::repeat_n(0u32, width - real)));
+        mask.extend(std::iter::repeat_n(1f32, real).chain(std::iter::repeat_n(0f32, width - real)));
+        for k in 0..out_len {
+            // The logits that predict completion token k sit at the position just before it.
+            positions.push((prompt.len() + k).min(width) as u32 - 1);
+            targets.push(completion.get(k).copied().unwrap_or(0));
+            target_mask.push(if k < completion.len() { 1f32 } else { 0f32 });
+        }
+    }
+    let input = Tensor::from_vec(ids, (b, width), dev)?;
+    let mask = Tensor::from_vec(mask, (b, width), dev)?;
+    let logits = model.forward(&input, Some(&mask))?.to_dtype(DType::F32)?;
+    let positions = Tensor::from_vec(positions, (b, out_len), dev)?;
+    let vocab = logits.dim(D::Minus1)?;
+    let picked = logits.gather(&positions.unsqueeze(D::Minus1)?.repeat((1, 1, vocab))?.contiguous()?, 1)?;
+    let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
+    let targets = Tensor::from_vec(targets, (b, out_len, 1), dev)?;
+    let token_logprobs = log_probs.gather(&targets, D::Minus1)?.squeeze(D::Minus1)?;
+    let target_mask = Tensor::from_vec(target_mask, (b, out_len), dev)?;
+    Ok(((token_logprobs * &target_mask)?, target_mask))
+}

@@ -1,0 +1,15 @@
+//! The policy: the student language model that GRPO trains, and everything needed to run it.
+//!
+//! - [`model`]: the decoder itself (candle, trainable, with a KV cache for sampling);
+//! - [`load`]: building a model from a Hugging Face directory or a GGUF file, and saving a
+//!   trained one back as Hugging Face safetensors.
+//!
+//! The policy only ever sees token ids and text: it knows nothing about sandboxes, tasks or
+//! rewards.
+
+pub mod chat;
+pub mod load;
+pub mod logprob;
+pub mod model;
+pub mod sample;
+pub mod tokenizer;

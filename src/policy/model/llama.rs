@@ -1,0 +1,525 @@
+//! The Llama / Qwen2 decoder family (SmolLM2, Llama 2/3 without rope scaling, Qwen2/2.5),
+//! written to be trained: every weight comes from the `VarBuilder` (a `VarMap` in practice, so
+//! `varmap.all_vars()` are the parameters) and every op on the forward path has a backward in
+//! candle. That rules out candle-nn's fused `rotary_emb::rope`, `ops::softmax_last_dim` and
+//! `ops::rms_norm`; RoPE (HF half-split layout), softmax and RMSNorm are spelled out here.
+//!
+//! [`Model::forward`] returns logits for every position of a batch; an optional 0/1 attention
+//! mask `[b, t]` marks padding, left or right, and each sequence's positions count only its real
+//! tokens, so a padded row gets the same logits as the sequence alone. [`Model::forward_cached`]
+//! is the incremental form for sampling: same weights, a [`Cache`] of past keys and values.
+//!
+//! Deliberately absent: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention,
+//! MLP biases, mixed precision (weights and activations share the `VarBuilder` dtype; RMSNorm
+//! alone upcasts half floats), and anything about prompts, tokens or training.
+
+use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
+use candle_nn::{Embedding, Linear, VarBuilder};
+use serde::{Deserialize, Serialize};
+
+/// The additive attention bias of a masked key; finite so that no op sees `-inf * 0`.
+const MASKED: f32 = -1e9;
+
+/// The fields of a Hugging Face `config.json` this family needs; unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    /// Absent in old Llama configs, which means one key/value head per query head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_key_value_heads: Option<usize>,
+    /// Absent in most configs, which means `hidden_size / num_attention_heads`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<usize>,
+    pub rms_norm_eps: f64,
+    #[serde(default = "default_rope_theta")]
+    pub rope_theta: f64,
+    #[serde(default = "default_max_position_embeddings")]
+    pub max_position_embeddings: usize,
+    #[serde(default)]
+    pub tie_word_embeddings: bool,
+    /// Llama's switch for biases on q/k/v/o; Qwen2 has q/k/v biases without saying so.
+    #[serde(default)]
+    pub attention_bias: bool,
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    #[serde(default = "default_hidden_act")]
+    pub hidden_act: String,
+    /// Kept only to refuse checkpoints that need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rope_scaling: Option<serde_json::Value>,
+}
+
+fn default_rope_theta() -> f64 {
+    10_000.0
+}
+
+fn default_max_position_embeddings() -> usize {
+    2048
+}
+
+fn default_model_type() -> String {
+    "llama".to_string()
+}
+
+fn default_hidden_act() -> String {
+    "silu".to_string()
+}
+
+impl Config {
+    pub fn num_kv_heads(&self) -> usize {
+        self.num_key_value_heads.unwrap_or(self.num_attention_heads)
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.head_dim.unwrap_or(self.hidden_size / self.num_attention_heads.max(1))
+    }
+
+    fn is_qwen2(&self) -> bool {
+        self.model_type == "qwen2"
+    }
+
+    fn qkv_bias(&self) -> bool {
+        self.attention_bias || self.is_qwen2()
+    }
+
+    fn o_bias(&self) -> bool {
+        self.attention_bias && !self.is_qwen2()
+    }
+
+    /// Refuses what this file does not implement rather than computing something else.
+    pub fn validate(&self) -> Result<()> {
+        if !matches!(self.model_type.as_str(), "llama" | "qwen2") {
+            bail!("model_type {:?} is not supported (llama or qwen2)", self.model_type)
+        }
+        if self.hidden_act != "silu" {
+            bail!("hidden_act {:?} is not supported (silu)", self.hidden_act)
+        }
+        if self.rope_scaling.as_ref().is_some_and(|v| !v.is_null()) {
+            bail!("rope_scaling is not supported")
+        }
+        let (heads, kv_heads) = (self.num_attention_heads, self.num_kv_heads());
+        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+            bail!("num_attention_heads {heads} must be a positive multiple of num_key_value_heads {kv_heads}")
+        }
+        if self.head_dim() == 0 || !self.head_dim().is_multiple_of(2) {
+            bail!("head_dim {} must be positive and even for rotary embeddings", self.head_dim())
+        }
+        Ok(())
+    }
+}
+
+/// Past keys and values of every layer for one batch, and each sequence's next position.
+/// Cached tensors are detached: gradients never flow through the cache.
+pub struct Cache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    /// `[b, past_len]`, 1 for a real token, 0 for padding.
+    key_mask: Option<Tensor>,
+    /// Real tokens seen so far per sequence, i.e. the position of its next real token.
+    next_positions: Vec<u32>,
+}
+
+impl Cache {
+    /// Keys cached so far, padding included.
+    pub fn past_len(&self) -> usize {
+        self.key_mask.as_ref().map_or(0, |m| m.dims().get(1).copied().unwrap_or(0))
+    }
+
+    /// The position of each sequence's next real token (empty before the first call).
+    pub fn next_positions(&self) -> &[u32] {
+        &self.next_positions
+    }
+}
+
+/// RMSNorm without candle-nn's fused kernel (it has no backward); half floats are normalized
+/// in f32.
+struct RmsNorm {
+    weight: Tensor,
+    eps: f64,
+}
+
+impl RmsNorm {
+    fn new(size: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
+        let weight = vb.get_with_hints(size, "weight", candle_nn::Init::Const(1.0))?;
+        Ok(Self { weight, eps })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let dtype = xs.dtype();
+        let internal = if matches!(dtype, DType::F16 | DType::BF16) { DType::F32 } else { dtype };
+        let xs = xs.to_dtype(internal)?;
+        let mean_square = xs.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = xs.broadcast_div(&(mean_square + self.eps)?.sqrt()?)?;
+        normed.to_dtype(dtype)?.broadcast_mul(&self.weight)
+    }
+}
+
+/// Cos/sin tables `[max_position_embeddings, head_dim / 2]` for the HF half-split rotation.
+struct Rotary {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl Rotary {
+    fn new(cfg: &Config, dtype: DType, dev: &Device) -> Result<Self> {
+        let half = cfg.head_dim() / 2;
+        let inv_freq: Vec<f64> =
+            (0..half).map(|i| 1.0 / cfg.rope_theta.powf(2.0 * i as f64 / cfg.head_dim() as f64)).collect();
+        let positions = cfg.max_position_embeddings;
+        let angles: Vec<f64> = (0..positions).flat_map(|p| inv_freq.iter().map(move |f| p as f64 * f)).collect();
+        let angles = Tensor::from_vec(angles, (positions, half), dev)?;
+        Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)? })
+    }
+
+    /// Tables at `positions` (`b * t` of them, row-major), shaped `[b, 1, t, head_dim / 2]`.
+    fn at(&self, positions: &[u32], b: usize, t: usize) -> Result<(Tensor, Tensor)> {
+        let limit = self.cos.dim(0)?;
+        if let Some(p) = positions.iter().find(|&&p| p as usize >= limit) {
+            bail!("position {p} is beyond max_position_embeddings {limit}")
+        }
+        let index = Tensor::from_slice(positions, positions.len(), self.cos.device())?;
+        let half = self.cos.dim(1)?;
+        let cos = self.cos.index_select(&index, 0)?.reshape((b, 1, t, half))?;
+        let sin = self.sin.index_select(&index, 0)?.reshape((b, 1, t, half))?;
+        Ok((cos, sin))
+    }
+}
+
+/// `x * cos + rotate_half(x) * sin` on `[b, heads, t, head_dim]`, as in HF `apply_rotary_pos_emb`.
+fn apply_rope(xs: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let half = xs.dim(D::Minus1)? / 2;
+    let x1 = xs.narrow(D::Minus1, 0, half)?;
+    let x2 = xs.narrow(D::Minus1, half, half)?;
+    let first = (x1.broadcast_mul(cos)? - x2.broadcast_mul(sin)?)?;
+    let second = (x2.broadcast_mul(cos)? + x1.broadcast_mul(sin)?)?;
+    Tensor::cat(&[first, second], D::Minus1)
+}
+
+/// `[b, kv_heads, t, d]` → `[b, kv_heads * n_rep, t, d]`, each kv head serving `n_rep` query heads.
+fn repeat_kv(xs: Tensor, n_rep: usize) -> Result<Tensor> {
+    if n_rep == 1 {
+        return Ok(xs);
+    }
+    let (b, kv_heads, t, d) = xs.dims4()?;
+    xs.unsqueeze(2)?.broadcast_as((b, kv_heads, n_rep, t, d))?.reshape((b, kv_heads * n_rep, t, d))
+}
+
+/// What every layer needs for one call: rope tables at each token's position and the additive
+/// attention bias `[b, 1, t, past + t]`.
+struct Positions {
+    cos: Tensor,
+    sin: Tensor,
+    bias: Tensor,
+}
+
+struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    o_proj: Linear,
+    n_heads: usize,
+    n_kv_heads: usize,
+    head_dim: usize,
+}
+
+impl Attention {
+    fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let (hidden, head_dim) = (cfg.hidden_size, cfg.head_dim());
+        let (n_heads, n_kv_heads) = (cfg.num_attention_heads, cfg.num_kv_heads());
+        let qkv_bias = cfg.qkv_bias();
+        Ok(Self {
+            q_proj: candle_nn::linear_b(hidden, n_heads * head_dim, qkv_bias, vb.pp("q_proj"))?,
+            k_proj: candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("k_proj"))?,
+            v_proj: candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("v_proj"))?,
+            o_proj: candle_nn::linear_b(n_heads * head_dim, hidden, cfg.o_bias(), vb.pp("o_proj"))?,
+            n_heads,
+            n_kv_heads,
+            head_dim,
+        })
+    }
+
+    /// `[b, t, hidden]` → `[b, heads, t, head_dim]`.
+    fn project(&self, proj: &Linear, xs: &Tensor, heads: usize) -> Result<Tensor> {
+        let (b, t, _) = xs.dims3()?;
+        proj.forward(xs)?.reshape((b, t, heads, self.head_dim))?.transpose(1, 2)
+    }
+
+    fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
+        let (b, t, _) = xs.dims3()?;
+        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads)?, &pos.cos, &pos.sin)?;
+        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads)?, &pos.cos, &pos.sin)?;
+        let v = self.project(&self.v_proj, xs, self.n_kv_heads)?;
+        let (k, v) = match cache {
+            None => (k, v),
+            Some(slot) => {
+                let (k, v) = match slot.take() {
+                    None => (k, v),
+                    Some((past_k, past_v)) => (Tensor::cat(&[&past_k, &k], 2)?, Tensor::cat(&[&past_v, &v], 2)?),
+                };
+                *slot = Some((k.detach(), v.detach()));
+                (k, v)
+            }
+        };
+        let n_rep = self.n_heads / self.n_kv_heads;
+        let k = repeat_kv(k, n_rep)?.contiguous()?;
+        let v = repeat_kv(v, n_rep)?.contiguous()?;
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let scores = (q.contiguous()?.matmul(&k.t()?)? * scale)?.broadcast_add(&pos.bias)?;
+        let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.n_heads * self.head_dim))?;
+        self.o_proj.forward(&out)
+    }
+}
+
+/// SwiGLU: `down(silu(gate(x)) * up(x))`.
+struct Mlp {
+    gate_proj: Linear,
+    up_proj: Linear,
+    down_proj: Linear,
+}
+
+impl Mlp {
+    fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let (hidden, inter) = (cfg.hidden_size, cfg.intermediate_size);
+        Ok(Self {
+            gate_proj: candle_nn::linear_no_bias(hidden, inter, vb.pp("gate_proj"))?,
+            up_proj: candle_nn::linear_no_bias(hidden, inter, vb.pp("up_proj"))?,
+            down_proj: candle_nn::linear_no_bias(inter, hidden, vb.pp("down_proj"))?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let gated = (self.gate_proj.forward(xs)?.silu()? * self.up_proj.forward(xs)?)?;
+        self.down_proj.forward(&gated)
+    }
+}
+
+struct DecoderLayer {
+    self_attn: Attention,
+    mlp: Mlp,
+    input_layernorm: RmsNorm,
+    post_attention_layernorm: RmsNorm,
+}
+
+impl DecoderLayer {
+    fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            self_attn: Attention::new(cfg, vb.pp("self_attn"))?,
+            mlp: Mlp::new(cfg, vb.pp("mlp"))?,
+            input_layernorm: RmsNorm::new(cfg.hidden_size, cfg.rms_norm_eps, vb.pp("input_layernorm"))?,
+            post_attention_layernorm: RmsNorm::new(
+                cfg.hidden_size,
+                cfg.rms_norm_eps,
+                vb.pp("post_attention_layernorm"),
+            )?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
+        let attended = self.self_attn.forward(&self.input_layernorm.forward(xs)?, pos, cache)?;
+        let xs = (xs + attended)?;
+        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs)?)?;
+        xs + mixed
+    }
+}
+
+/// A decoder-only language model: token ids in, next-token logits out.
+pub struct Model {
+    embed_tokens: Embedding,
+    layers: Vec<DecoderLayer>,
+    norm: RmsNorm,
+    lm_head: Linear,
+    rotary: Rotary,
+    cfg: Config,
+}
+
+impl Model {
+    /// Builds the model from `vb`; tensor names are the Hugging Face checkpoint keys.
+    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        cfg.validate()?;
+        let embed_tokens = candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("model.embed_tokens"))?;
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| DecoderLayer::new(cfg, vb.pp("model.layers").pp(i)))
+            .collect::<Result<Vec<_>>>()?;
+        let norm = RmsNorm::new(cfg.hidden_size, cfg.rms_norm_eps, vb.pp("model.norm"))?;
+        let lm_head = if cfg.tie_word_embeddings {
+            Linear::new(embed_tokens.embeddings().clone(), None)
+        } else {
+            candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
+        };
+        let rotary = Rotary::new(cfg, vb.dtype(), vb.device())?;
+        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone() })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn device(&self) -> &Device {
+        self.embed_tokens.embeddings().device()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.embed_tokens.embeddings().dtype()
+    }
+
+    /// Logits `[b, t, vocab]` for every position of `input_ids` (`[b, t]`, u32). With an
+    /// `attention_mask` (`[b, t]`, 1 = token, 0 = padding, any dtype) padded rows get the same
+    /// logits at their real positions as the sequence alone; logits at padding are meaningless.
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: Option<&Tensor>) -> Result<Tensor> {
+        self.run(input_ids, attention_mask, None)
+    }
+
+    /// An empty cache for [`Model::forward_cached`].
+    pub fn new_cache(&self) -> Cache {
+        Cache { layers: vec![None; self.layers.len()], key_mask: None, next_positions: Vec::new() }
+    }
+
+    /// Feeds `input_ids` (`[b, t]`) after what `cache` already holds and returns the logits of
+    /// the new positions `[b, t, vocab]`. The mask marks which new tokens are real; a batch must
+    /// keep its size across calls. Meant for sampling: the cache is detached from the graph.
+    pub fn forward_cached(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: Option<&Tensor>,
+        cache: &mut Cache,
+    ) -> Result<Tensor> {
+        self.run(input_ids, attention_mask, Some(cache))
+    }
+
+    fn run(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: Option<&Tensor>,
+        mut cache: Option<&mut Cache>,
+    ) -> Result<Tensor> {
+        let (b, t) = input_ids.dims2()?;
+        let new_mask = host_mask(attention_mask, b, t)?;
+        let (past_len, past_mask, start) = match cache.as_deref() {
+            Some(c) if c.past_len() > 0 => (c.past_len(), c.key_mask.clone(), c.next_positions.clone()),
+            _ => (0, None, vec![0; b]),
+        };
+        if start.len() != b {
+            bail!("the cache holds a batch of {} sequences, the input has {b}", start.len())
+        }
+        let (positions, next_positions) = token_positions(&new_mask, &start, t);
+        let (cos, sin) = self.rotary.at(&positions, b, t)?;
+        let new_mask = Tensor::from_vec(new_mask, (b, t), self.device())?;
+        let key_mask = match past_mask {
+            Some(past) => Tensor::cat(&[&past, &new_mask], 1)?,
+            None => new_mask,
+        };
+        let bias = attention_bias(&key_mask, past_len, t)?.to_dtype(self.dtype())?;
+        let pos = Positions { cos, sin, bias };
+        let mut xs = self.embed_tokens.forward(input_ids)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let slot = cache.as_deref_mut().and_then(|c| c.layers.get_mut(i));
+            xs = layer.forward(&xs, &pos, slot)?;
+        }
+        if let Some(c) = cache {
+            c.key_mask = Some(key_mask);
+            c.next_positions = next_positions;
+        }
+        self.lm_head.forward(&self.norm.forward(&xs)?)
+    }
+}
+
+/// The mask as row-major f32 0/1 values, all ones when absent.
+fn host_mask(mask: Option<&Tensor>, b: usize, t: usize) -> Result<Vec<f32>> {
+    let Some(mask) = mask else { return Ok(vec![1.0; b * t]) };
+    if mask.dims() != [b, t] {
+        bail!("attention mask has shape {:?}, the input ids have [{b}, {t}]", mask.dims())
+    }
+    let values = mask.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    Ok(values.into_iter().map(|v| if v > 0.5 { 1.0 } else { 0.0 }).collect())
+}
+
+/// Each token's rotary position: the count of real tokens before it in its sequence, starting
+/// from `start`. Padding takes the position of the next real token (it is never attended).
+/// Returns the positions and each sequence's next position.
+fn token_positions(mask: &[f32], start: &[u32], t: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut positions = Vec::with_capacity(mask.len());
+    let mut next = start.to_vec();
+    for (row, next_pos) in next.iter_mut().enumerate() {
+        for &m in &mask[row * t..(row + 1) * t] {
+            positions.push(*next_pos);
+            if m > 0.5 {
+                *next_pos += 1;
+            }
+        }
+    }
+    (positions, next)
+}
+
+/// Additive bias `[b, 1, t, past + t]` (f32): query `i` (at cache index `past + i`) sees key `j`
+/// when `j <= past + i` and key `j` is a real token. A query always sees itself, so a padding
+/// query's row is never fully masked.
+fn attention_bias(key_mask: &Tensor, past: usize, t: usize) -> Result<Tensor> {
+    let (b, total) = key_mask.dims2()?;
+    let mut causal = Vec::with_capacity(t * total);
+    let mut off_diagonal = Vec::with_capacity(t * total);
+    for i in 0..t {
+        for j in 0..total {
+            causal.push(if j <= past + i { 0.0f32 } else { MASKED });
+            off_diagonal.push(if j == past + i { 0.0f32 } else { 1.0 });
+        }
+    }
+    let dev = key_mask.device();
+    let causal = Tensor::from_vec(causal, (1, 1, t, total), dev)?;
+    let off_diagonal = Tensor::from_vec(off_diagonal, (1, 1, t, total), dev)?;
+    let padding = key_mask.to_dtype(DType::F32)?.affine(-(MASKED as f64), MASKED as f64)?.reshape((b, 1, 1, total))?;
+    causal.broadcast_add(&padding.broadcast_mul(&off_diagonal)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_positions(mask: &[f32], start: &[u32], t: usize, want: &[u32], want_next: &[u32]) {
+        let (positions, next) = token_positions(mask, start, t);
+        assert_eq!(positions, want, "positions of mask {mask:?} from {start:?}");
+        assert_eq!(next, want_next, "next positions of mask {mask:?} from {start:?}");
+    }
+
+    #[test]
+    fn positions_count_only_real_tokens() {
+        check_positions(&[1., 1., 1.], &[0], 3, &[0, 1, 2], &[3]);
+        check_positions(&[0., 0., 1., 1.], &[0], 4, &[0, 0, 0, 1], &[2]);
+        check_positions(&[1., 1., 0., 0.], &[0], 4, &[0, 1, 2, 2], &[2]);
+        check_positions(&[1., 0., 1., 1.], &[5, 2], 2, &[5, 6, 2, 3], &[6, 4]);
+    }
+
+    #[test]
+    fn bias_masks_future_and_padding_but_never_the_diagonal() {
+        let key_mask = Tensor::new(&[[0f32, 1., 1.]], &Device::Cpu).unwrap();
+        let bias = attention_bias(&key_mask, 0, 3).unwrap().squeeze(0).unwrap().squeeze(0).unwrap();
+        let seen: Vec<Vec<bool>> =
+            bias.to_vec2::<f32>().unwrap().iter().map(|row| row.iter().map(|&v| v == 0.0).collect()).collect();
+        let want = vec![vec![true, false, false], vec![false, true, false], vec![false, true, true]];
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn qwen2_config_infers_qkv_bias() {
+        let text = r#"{"model_type": "qwen2", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
+            "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+            "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 32,
+            "tie_word_embeddings": true, "sliding_window": 32}"#;
+        let cfg: Config = serde_json::from_str(text).unwrap();
+        assert!(cfg.qkv_bias() && !cfg.o_bias());
+        assert_eq!((cfg.head_dim(), cfg.num_kv_heads()), (4, 1));
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn rope_scaling_is_refused() {
+        let text = r#"{"vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "rms_norm_eps": 1e-6, "rope_scaling": {"rope_type": "llama3"}}"#;
+        let cfg: Config = serde_json::from_str(text).unwrap();
+        assert!(!cfg.qkv_bias());
+        assert!(cfg.validate().unwrap_err().to_string().starts_with("rope_scaling is not supported"));
+    }
+}
