@@ -19,4 +19,5 @@ pub mod reward;
 pub mod sandbox;
 pub mod steps;
 pub mod task;
+pub mod train;
 pub mod trajectory;
