@@ -37,7 +37,7 @@ fn never_done(_: usize, _: &[u32]) -> bool {
 fn greedy_decoding_is_the_argmax_of_the_full_forward() {
     let (model, _) = tiny();
     let prompt = vec![3u32, 14, 15, 9, 2];
-    let out = generate(&model, &[prompt.clone()], &greedy(6), &[], &mut never_done).unwrap();
+    let out = generate(&model, std::slice::from_ref(&prompt), &greedy(6), &[], &mut never_done).unwrap();
     let mut ids = prompt.clone();
     for _ in 0..6 {
         let input = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();

@@ -32,7 +32,7 @@ fn updates_raise_rewarded_and_lower_penalised_completions() {
     let prompt = vec![1u32, 2, 3, 4];
     let (good, bad) = (vec![5u32, 6, 7], vec![8u32, 9, 10, 11]);
     let old = |completion: &[u32]| -> Vec<f32> {
-        let (lp, _) = completion_logprobs(&model, &[prompt.clone()], &[completion.to_vec()]).unwrap();
+        let (lp, _) = completion_logprobs(&model, std::slice::from_ref(&prompt), &[completion.to_vec()]).unwrap();
         lp.to_vec2::<f32>().unwrap().remove(0)
     };
     let rewards = [1.0, 0.0];
