@@ -16,6 +16,7 @@ mod sandbox;
 mod similarity;
 mod steps;
 mod tasks;
+mod train;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -60,6 +61,8 @@ enum Command {
     Grade(grade::Args),
     /// Turn a commit that changes code and tests into a task instance (tests derived by running them)
     Mine(mine::Args),
+    /// Train a candle student with GRPO on step instances (SRL step-wise reward)
+    Train(train::Args),
 }
 
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Grade(args) => grade::run(args),
         Command::Mine(args) => mine::run(args),
+        Command::Train(args) => train::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -6,4 +6,5 @@
 
 pub mod grpo;
 pub mod loss;
+pub mod srl;
 pub mod update;
