@@ -79,7 +79,7 @@ const ALLOWED: [(&str, &[&str]); 9] = [
     ("sandbox", &["action"]),
     ("task", &["sandbox", "trajectory", "action", "reward", "jsonl", "atomic"]),
     ("policy", &["steps", "atomic"]),
-    ("train", &["policy", "reward", "steps"]),
+    ("train", &["policy", "reward", "steps", "sandbox", "action"]),
     ("jsonl", &[]),
 ];
 

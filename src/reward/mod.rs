@@ -11,6 +11,7 @@
 //! Pure: text in, numbers out; nothing here reads files or runs commands.
 
 pub mod difflib;
+pub mod execution;
 pub mod format;
 
 use serde::Serialize;

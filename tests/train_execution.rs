@@ -1,0 +1,48 @@
+//! The execution reward against a real (local) sandbox: an action that does what the expert's
+//! did scores 1 whatever its wording; one that does something else scores less.
+
+use std::time::Duration;
+
+use srl::action::{parse_completion_action, Action};
+use srl::sandbox::local::LocalSandbox;
+use srl::sandbox::{ExecLimits, WorkTree};
+use srl::train::execution::ExpertEffects;
+
+fn bash(command: &str) -> Action {
+    Action::bash(command)
+}
+
+#[tokio::test]
+async fn same_effect_scores_one_and_different_effects_less() {
+    let source = tempfile::tempdir().unwrap();
+    std::fs::write(source.path().join("calc.py"), "def add(a, b):\n    return a - b\n").unwrap();
+    std::fs::write(source.path().join("notes.txt"), "add is broken\n").unwrap();
+    let mut sb = LocalSandbox::start(WorkTree::from_files(source.path(), "/testbed").unwrap()).unwrap();
+    let limits = ExecLimits::new(Duration::from_secs(20), 10_000);
+    let expert = vec![
+        bash("cd /testbed && grep -rn 'a - b' ."),
+        parse_completion_action("<function=str_replace_editor><parameter=command>str_replace</parameter><parameter=path>/testbed/calc.py</parameter><parameter=old_str>a - b</parameter><parameter=new_str>a + b</parameter></function>").unwrap(),
+        bash("cd /testbed && python3 -c 'from calc import add; print(add(2, 3))'"),
+    ];
+    let effects = ExpertEffects::capture(&mut sb, &expert, false, &limits).await.unwrap();
+
+    let same_search = effects.reward(&mut sb, 0, &bash("cd /testbed && grep -nr 'a - b' ."), &limits).await.unwrap();
+    assert_eq!(same_search, 1.0, "flags in another order do the same thing");
+    let other_search = effects.reward(&mut sb, 0, &bash("cd /testbed && ls"), &limits).await.unwrap();
+    assert!(other_search < 0.9, "{other_search}");
+
+    let same_edit = effects
+        .reward(&mut sb, 1, &bash("cd /testbed && sed -i 's/a - b/a + b/' calc.py && echo done"), &limits)
+        .await
+        .unwrap();
+    let no_edit = effects.reward(&mut sb, 1, &bash("cd /testbed && cat calc.py"), &limits).await.unwrap();
+    assert!(same_edit > no_edit, "the same change by other means beats no change: {same_edit} vs {no_edit}");
+
+    // Step 2 starts from the expert's fixed code: the student's run sees the fix too.
+    let run = effects
+        .reward(&mut sb, 2, &bash("cd /testbed && python3 -c 'import calc; print(calc.add(2, 3))'"), &limits)
+        .await
+        .unwrap();
+    assert_eq!(run, 1.0);
+    assert!(effects.reward(&mut sb, 3, &bash("true"), &limits).await.is_err(), "past the last step");
+}
