@@ -19,7 +19,7 @@ with open(f"{work}/instances.jsonl") as src, open(f"{work}/gold.jsonl", "w") as 
         i = json.loads(line)
         out.write(json.dumps({"instance_id": i["instance_id"], "model_name_or_path": "gold", "model_patch": i["patch"]}) + "\n")
 PY
-echo "backend workers  run  wall_s  tests_share_of_instance_time"
+echo "backend workers  run  wall_s  tests_share_of_worker_time"
 for backend in docker local; do
     for workers in 1 2; do
         for rep in $(seq "$repeats"); do

@@ -48,6 +48,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let text = std::fs::read_to_string(&args.predictions)
         .with_context(|| format!("cannot read {}", args.predictions.display()))?;
     let predictions = parse_predictions(&text, &args.predictions.display().to_string()).map_err(anyhow::Error::msg)?;
+    let options_workers = args.workers.max(1);
     let model = predictions.first().map(|p| p.model_name_or_path.clone()).unwrap_or_default();
     let options = EvalOptions {
         run_id: args.run_id.clone(),
@@ -90,17 +91,19 @@ pub fn run(args: Args) -> Result<Outcome> {
     let name = format!("{}.{}.json", model.replace('/', "__"), args.run_id);
     let path = args.report_dir.join(&name);
     crate::atomic::write_file(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-    let wall: f64 = results.iter().map(|r| r.wall.as_secs_f64()).sum();
+    // Harness overhead as a share of the workers' time: the run's wall time times the workers
+    // that could be busy, against the time spent inside test commands.
+    let busy = started.elapsed().as_secs_f64() * options_workers.min(total.max(1)) as f64;
     let tests: f64 = results.iter().map(|r| r.tests.as_secs_f64()).sum();
     let reused = results.iter().filter(|r| r.reused).count();
     println!(
-        "evaluated {total} predictions in {:.1} s: {} resolved, {} unresolved, {} empty patches, {} errors ({reused} from an earlier run); tests took {:.0}% of instance time; report {}",
+        "evaluated {total} predictions in {:.1} s: {} resolved, {} unresolved, {} empty patches, {} errors ({reused} from an earlier run); tests took {:.0}% of the workers' time; report {}",
         started.elapsed().as_secs_f64(),
         report["resolved_instances"],
         report["unresolved_instances"],
         report["empty_patch_instances"],
         report["error_instances"],
-        if wall > 0.0 { 100.0 * tests / wall } else { 0.0 },
+        if busy > 0.0 { 100.0 * tests / busy } else { 0.0 },
         path.display()
     );
     Ok(if errors == 0 { Outcome::Clean } else { Outcome::Problems })

@@ -107,12 +107,14 @@ pub async fn evaluate(
     let by_id: BTreeMap<&str, &Instance> = instances.iter().map(|i| (i.instance_id.as_str(), i)).collect();
     let closing = Closing::default();
     let closing = &closing;
+    let running = tokio::sync::Semaphore::new(options.workers.max(1));
+    let running = &running;
     let jobs = predictions.iter().map(|prediction| {
         let instance = by_id.get(prediction.instance_id.as_str()).copied();
         async move {
             let started = Instant::now();
             let outcome = match instance {
-                Some(instance) => evaluate_one(instance, prediction, options, closing).await,
+                Some(instance) => evaluate_one(instance, prediction, options, closing, running).await,
                 None => Err(anyhow::anyhow!("no instance {} in the instance file", prediction.instance_id)),
             };
             let (status, tests, reused) = match outcome {
@@ -128,7 +130,9 @@ pub async fn evaluate(
             }
         }
     });
-    let mut stream = futures_util::stream::iter(jobs).buffer_unordered(options.workers.max(1));
+    // One instance more than there are workers is in flight: its sandbox starts while the
+    // others run their tests, so container start-up is off the critical path.
+    let mut stream = futures_util::stream::iter(jobs).buffer_unordered(options.workers.max(1) + 1);
     let mut results = Vec::with_capacity(predictions.len());
     while let Some(result) = stream.next().await {
         progress(&result);
@@ -155,6 +159,7 @@ async fn evaluate_one(
     prediction: &Prediction,
     options: &EvalOptions,
     closing: &Closing,
+    running: &tokio::sync::Semaphore,
 ) -> Result<(Status, Duration, bool)> {
     let dir = instance_dir(options, &prediction.model_name_or_path, &instance.instance_id);
     let report_path = dir.join("report.json");
@@ -173,7 +178,9 @@ async fn evaluate_one(
     let tree_time = phase.elapsed();
     let mut sandbox = sandbox::open(options.backend, work_tree, &options.run_id, &options.image).await?;
     let open_time = phase.elapsed() - tree_time;
+    let permit = running.acquire().await.context("the evaluation was shut down")?;
     let result = run_in_sandbox(&mut sandbox, instance, &patch, options, &dir).await;
+    drop(permit);
     let run_time = phase.elapsed() - tree_time - open_time;
     if let Ok(mut handles) = closing.lock() {
         handles.push(tokio::spawn(sandbox.close()));
