@@ -22,14 +22,21 @@ fn main() -> anyhow::Result<()> {
     let loaded = load(path, DType::F32, &Device::Cpu)?;
     let tokenizer = TextTokenizer::from_gguf(path)?;
     let template = Template::detect(tokenizer.chat_template.as_deref())?;
-    let prompt = template.render(&[Turn { role: "user", content: "Write a short story about a robot who learns to paint." }]);
+    let prompt =
+        template.render(&[Turn { role: "user", content: "Write a short story about a robot who learns to paint." }]);
     let ids = tokenizer.encode(&prompt)?;
     let new_tokens = 64;
     let greedy = SamplingConfig { temperature: 0.0, top_p: 1.0, top_k: 0, max_new_tokens: new_tokens, seed: 0 };
     let run = |batch: usize| -> anyhow::Result<(f64, f64)> {
         let prompts = vec![ids.clone(); batch];
         let started = Instant::now();
-        let prefill = generate(&loaded.model, &prompts, &SamplingConfig { max_new_tokens: 1, ..greedy.clone() }, &[], &mut |_, _| false)?;
+        let prefill = generate(
+            &loaded.model,
+            &prompts,
+            &SamplingConfig { max_new_tokens: 1, ..greedy.clone() },
+            &[],
+            &mut |_, _| false,
+        )?;
         let prefill_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let out = generate(&loaded.model, &prompts, &greedy, &[], &mut |_, _| false)?;
