@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     let run = |batch: usize| -> anyhow::Result<(f64, f64)> {
         let prompts = vec![ids.clone(); batch];
         let started = Instant::now();
-        let prefill = generate(
+        generate(
             &loaded.model,
             &prompts,
             &SamplingConfig { max_new_tokens: 1, ..greedy.clone() },
@@ -42,7 +42,6 @@ fn main() -> anyhow::Result<()> {
         let out = generate(&loaded.model, &prompts, &greedy, &[], &mut |_, _| false)?;
         let total_s = started.elapsed().as_secs_f64();
         let generated: usize = out.iter().map(|c| c.token_ids.len()).sum();
-        let _ = prefill;
         // Decode rate: the run minus one prefill, over the tokens after the first of each row.
         Ok(((batch * ids.len()) as f64 / prefill_s, (generated - batch) as f64 / (total_s - prefill_s).max(1e-9)))
     };
