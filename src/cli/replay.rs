@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use super::Outcome;
 use crate::sandbox::{self, docker, Backend, Sandbox};
-use crate::task::build::{apply, passes, run_tests};
+use crate::task::build::grade_work_tree;
 use crate::task::instance::load_instances;
 use crate::task::repos;
 use crate::trajectory::read::{import_paths, ImportOptions};
@@ -81,11 +81,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 }
                 let mut resolved = true;
                 if args.grade {
-                    apply(&sb, &instance.test_patch, "test patch")?;
-                    let command = instance.test_command.as_deref().unwrap_or_default();
-                    let (statuses, _) = run_tests(&mut sb, command, timeout).await?;
-                    resolved =
-                        instance.fail_to_pass.iter().chain(&instance.pass_to_pass).all(|t| passes(statuses.get(t)));
+                    resolved = grade_work_tree(&mut sb, instance, timeout).await?.resolved;
                     line.push_str(if resolved { ", resolved" } else { ", NOT resolved" });
                 }
                 anyhow::Ok((line, resolved))

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use super::Outcome;
 use crate::sandbox::{self, docker, Backend, Sandbox, WorkTree};
-use crate::task::build::{apply, derive_tests, passes, record_expert, run_tests};
+use crate::task::build::{derive_tests, grade_work_tree, record_expert};
 use crate::task::instance::Instance;
 use crate::task::repos::MOUNT_PATH;
 use crate::task::taskdir::{load_task, task_dirs, TaskDir};
@@ -123,12 +123,13 @@ async fn build_one(dir: &Path, args: &BuildArgs, run_id: &str) -> Result<String>
 /// The expert's final work tree, with the test patch on top, must pass every FAIL_TO_PASS and
 /// PASS_TO_PASS test.
 async fn expert_resolves<S: Sandbox>(sb: &mut S, instance: &Instance, timeout: Duration) -> Result<()> {
-    apply(sb, &instance.test_patch, "test patch (on the expert's result)")?;
-    let command = instance.test_command.as_deref().unwrap_or_default();
-    let (statuses, _) = run_tests(sb, command, timeout).await?;
-    let failing: Vec<&String> =
-        instance.fail_to_pass.iter().chain(&instance.pass_to_pass).filter(|t| !passes(statuses.get(*t))).collect();
-    if !failing.is_empty() {
+    let report = grade_work_tree(sb, instance, timeout).await?;
+    if !report.resolved {
+        let failing: Vec<&String> = report
+            .tests_status
+            .iter()
+            .flat_map(|t| t.fail_to_pass.failure.iter().chain(&t.pass_to_pass.failure))
+            .collect();
         bail!("the expert trajectory does not resolve the task; failing: {failing:?}");
     }
     Ok(())

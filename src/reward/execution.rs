@@ -30,11 +30,17 @@ fn normalise(text: &str) -> String {
     lines.join("\n").trim_end().chars().take(COMPARED_CHARS).collect()
 }
 
+/// How alike two command outputs are, in [0, 1]: difflib's ratio after normalising line ends and
+/// trailing whitespace, over their first [`COMPARED_CHARS`] characters.
+pub fn output_similarity(a: &str, b: &str) -> f64 {
+    difflib::ratio(&normalise(a), &normalise(b), false)
+}
+
 /// How alike two effects are, in [0, 1].
 pub fn execution_score(student: &Effect, expert: &Effect) -> f64 {
     let exit = if student.exit_code == expert.exit_code { 1.0 } else { 0.0 };
-    let output = difflib::ratio(&normalise(&student.output), &normalise(&expert.output), false);
-    let diff = difflib::ratio(&normalise(&student.diff), &normalise(&expert.diff), false);
+    let output = output_similarity(&student.output, &expert.output);
+    let diff = output_similarity(&student.diff, &expert.diff);
     (exit + output + diff) / 3.0
 }
 

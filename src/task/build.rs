@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
+use super::grade::{grade, Report};
+use super::instance::Instance;
 use super::log_parsers::{detect, StatusMap, TestStatus};
 use super::taskdir::ExpertStep;
 use crate::action::render;
@@ -27,7 +29,7 @@ pub struct DerivedTests {
 }
 
 /// A test that counts as passing (SWE-bench: PASSED or XFAIL).
-pub fn passes(status: Option<&TestStatus>) -> bool {
+fn passes(status: Option<&TestStatus>) -> bool {
     matches!(status, Some(TestStatus::Passed | TestStatus::Xfail))
 }
 
@@ -68,6 +70,17 @@ pub async fn derive_tests<S: Sandbox>(
         bail!("no test fails before the gold patch and passes after it");
     }
     Ok(DerivedTests { fail_to_pass, pass_to_pass, before, after })
+}
+
+/// Applies the instance's test patch to the sandbox's current files, runs its tests and grades
+/// them with SWE-bench's rules (`grade::grade`): does this work tree resolve the instance?
+pub async fn grade_work_tree<S: Sandbox>(sandbox: &mut S, instance: &Instance, timeout: Duration) -> Result<Report> {
+    apply(sandbox, &instance.test_patch, "test patch")?;
+    let Some(command) = instance.test_command.as_deref() else {
+        bail!("{} has no test_command: srl runs an instance's tests with that command", instance.instance_id);
+    };
+    let (statuses, _) = run_tests(sandbox, command, timeout).await?;
+    Ok(grade(instance, &statuses, true))
 }
 
 pub fn apply<S: Sandbox>(sandbox: &S, patch: &str, what: &str) -> Result<&'static str> {

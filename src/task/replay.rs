@@ -1,8 +1,8 @@
 //! Replaying a recorded trajectory: every expert action runs again in a fresh sandbox at the
 //! base commit, and each new observation is compared with the recorded one.
 //!
-//! The comparison is difflib's ratio of the two observations after normalising line endings
-//! and trailing whitespace, over their first [`COMPARED_CHARS`] characters: enough to tell a
+//! The comparison is `reward::execution::output_similarity` (difflib's ratio after normalising
+//! line ends and trailing whitespace, over the first few thousand characters): enough to tell a
 //! reproduced output from a different one without quadratic work on megabyte logs. Replay
 //! does not judge the result; the caller grades the final diff if it wants to.
 
@@ -11,13 +11,10 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::reward::difflib;
+use crate::reward::execution::output_similarity;
 use crate::sandbox::tools::{run_action, ToolBox};
 use crate::sandbox::{ExecLimits, Sandbox};
 use crate::trajectory::Trajectory;
-
-/// Characters of each observation that take part in the comparison.
-pub const COMPARED_CHARS: usize = 4000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReplay {
@@ -41,13 +38,10 @@ pub struct TrajectoryReplay {
     pub diff: String,
 }
 
-/// Observations as compared: `\r\n` → `\n`, trailing whitespace dropped, and SWE-agent's
-/// `OBSERVATION:` prefix removed.
-fn normalise(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    let text = text.strip_prefix("OBSERVATION:\n").unwrap_or(&text);
-    let trimmed: Vec<&str> = text.lines().map(str::trim_end).collect();
-    trimmed.join("\n").trim_end().chars().take(COMPARED_CHARS).collect()
+/// SWE-agent's and SWE-smith's recorded observations carry an `OBSERVATION:` prefix that the
+/// tools do not print.
+fn strip_prefix(text: &str) -> &str {
+    text.strip_prefix("OBSERVATION:\n").or_else(|| text.strip_prefix("OBSERVATION:\r\n")).unwrap_or(text)
 }
 
 /// Replays `trajectory` in `sandbox`, which must be at the trajectory's starting state.
@@ -62,7 +56,7 @@ pub async fn replay<S: Sandbox>(
     let mut steps = Vec::with_capacity(trajectory.steps.len());
     for (idx, step) in trajectory.steps.iter().enumerate() {
         let output = run_action(sandbox, &mut tools, &step.action, &limits).await?;
-        let similarity = difflib::ratio(&normalise(&output.observation), &normalise(&step.observation), false);
+        let similarity = output_similarity(strip_prefix(&output.observation), strip_prefix(&step.observation));
         steps.push(StepReplay {
             step: idx,
             tool: step.action.tool.clone(),
