@@ -17,11 +17,19 @@ fn tiny() -> (Model, VarMap) {
     .unwrap();
     let varmap = VarMap::new();
     let model = Model::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
-    // Larger weights than the default init, so the distributions are not nearly uniform.
-    for var in varmap.all_vars() {
-        let scaled = (var.as_tensor() * 3.0).unwrap();
-        var.set(&scaled).unwrap();
+    // Deterministic weights (the CPU generator behind the default init cannot be seeded), large
+    // enough that the distributions are far from uniform: a fixed pseudo-random pattern per tensor.
+    let vars = varmap.data().lock().unwrap();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    for (k, name) in names.into_iter().enumerate() {
+        let var = &vars[name];
+        let n = var.as_tensor().elem_count();
+        let values: Vec<f32> = (0..n).map(|i| ((i as f32 * 0.618 + k as f32 * 1.7).sin() * 0.35)).collect();
+        let fixed = Tensor::from_vec(values, var.as_tensor().shape(), &Device::Cpu).unwrap();
+        var.set(&fixed).unwrap();
     }
+    drop(vars);
     (model, varmap)
 }
 
