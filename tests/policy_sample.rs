@@ -25,7 +25,7 @@ fn tiny() -> (Model, VarMap) {
     for (k, name) in names.into_iter().enumerate() {
         let var = &vars[name];
         let n = var.as_tensor().elem_count();
-        let values: Vec<f32> = (0..n).map(|i| ((i as f32 * 0.618 + k as f32 * 1.7).sin() * 0.35)).collect();
+        let values: Vec<f32> = (0..n).map(|i| (i as f32 * 0.618 + k as f32 * 1.7).sin() * 0.35).collect();
         let fixed = Tensor::from_vec(values, var.as_tensor().shape(), &Device::Cpu).unwrap();
         var.set(&fixed).unwrap();
     }
