@@ -124,7 +124,8 @@ fn canonical_value(value: &str) -> String {
     let trimmed = value.trim();
     if trimmed.starts_with('[') && trimmed.len() > 2 {
         if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            if items.iter().all(serde_json::Value::is_number) {
+            // Non-empty only: `[ ]` is as likely to be text as a list, and must survive unchanged.
+            if !items.is_empty() && items.iter().all(serde_json::Value::is_number) {
                 return serde_json::Value::Array(items).to_string();
             }
         }
@@ -272,6 +273,7 @@ mod tests {
             r#"str_replace_editor {"view_range": "[10,-1]"}"#,
         );
         check("<function=x><parameter=a>[not, json]</parameter></function>", r#"x {"a": "[not, json]"}"#);
+        check("<function=x><parameter=a>[ ]</parameter></function>", r#"x {"a": "[ ]"}"#);
     }
 
     #[test]
