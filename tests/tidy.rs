@@ -71,7 +71,7 @@ fn files_stay_small() {
 }
 
 /// `module → stages it may use`; `cli` may use everything and nothing may use `cli`.
-const ALLOWED: [(&str, &[&str]); 9] = [
+const ALLOWED: [(&str, &[&str]); 10] = [
     ("action", &[]),
     ("trajectory", &["action", "jsonl"]),
     ("steps", &["trajectory", "action"]),
@@ -79,7 +79,8 @@ const ALLOWED: [(&str, &[&str]); 9] = [
     ("sandbox", &["action"]),
     ("task", &["sandbox", "trajectory", "action", "reward", "jsonl", "atomic"]),
     ("policy", &["steps", "atomic"]),
-    ("train", &["policy", "reward", "steps", "sandbox", "action"]),
+    ("train", &["policy", "reward", "steps", "sandbox", "action", "task", "atomic"]),
+    ("agent", &["action", "trajectory", "steps", "reward", "sandbox", "task", "policy", "atomic", "jsonl"]),
     ("jsonl", &[]),
 ];
 

@@ -58,50 +58,135 @@ fn write_tiny_model(dir: &std::path::Path) {
     save_hf(&varmap, &cfg, dir, DType::F32).unwrap();
 }
 
-#[test]
-fn train_runs_steps_and_writes_metrics_and_a_checkpoint() {
-    let cx = TestContext::new();
-    write_tiny_model(&cx.path("tiny"));
+/// Imports the two sample trajectories and writes their step instances to `s.jsonl`.
+fn sample_steps(cx: &TestContext) {
     assert_eq!(cx.srl(&["import", samples().to_str().unwrap(), "-o", "t.jsonl"]).code, 0);
     assert_eq!(
         cx.srl(&["steps", "t.jsonl", "-o", "s.jsonl", "--context-rounds", "0", "--max-observation-chars", "200"]).code,
         0
     );
-    let run = cx.srl(&[
-        "train",
-        "--model",
-        "tiny",
-        "--steps",
-        "s.jsonl",
-        "--out",
-        "run",
-        "--train-steps",
-        "3",
-        "--group-size",
-        "3",
-        "--prompts-per-step",
-        "2",
-        "--max-new-tokens",
-        "12",
-        "--max-prompt-tokens",
-        "100000",
-        "--lr",
-        "1e-3",
-    ]);
+}
+
+const SMALL_RUN: &str = r#"
+mode = "sft-then-srl"
+model = "tiny"
+steps = "s.jsonl"
+max_prompt_tokens = 100000
+checkpoint_every = 100
+[sft]
+train_steps = 3
+batch_size = 2
+learning_rate = 1e-2
+warmup_steps = 1
+[srl]
+train_steps = 2
+prompts_per_step = 2
+group_size = 3
+max_new_tokens = 12
+learning_rate = 1e-3
+[eval]
+holdout_trajectories = 1
+max_instances = 2
+max_new_tokens = 8
+"#;
+
+fn lines(cx: &TestContext, path: &str) -> Vec<serde_json::Value> {
+    cx.read(path).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A metrics or eval line without its wall-clock figures.
+fn timeless(mut v: serde_json::Value) -> serde_json::Value {
+    for key in ["tokens_per_second", "seconds_generation", "seconds_reward", "seconds_update", "seconds"] {
+        v.as_object_mut().unwrap().remove(key);
+    }
+    v
+}
+
+#[test]
+fn train_runs_both_stages_and_writes_metrics_evaluations_and_a_checkpoint() {
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    sample_steps(&cx);
+    std::fs::write(cx.path("run.toml"), SMALL_RUN).unwrap();
+    let run = cx.srl(&["train", "--config", "run.toml", "--out", "run"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let metrics: Vec<serde_json::Value> =
-        cx.read("run/metrics.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(metrics.len(), 3);
-    for m in &metrics {
-        assert_eq!(m["groups"], 2);
+    let metrics = lines(&cx, "run/metrics.jsonl");
+    let stages: Vec<&str> = metrics.iter().map(|m| m["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["sft", "sft", "sft", "srl", "srl"]);
+    for m in &metrics[..3] {
+        assert!(m["loss"].as_f64().unwrap() > 0.0 && m["tokens"].as_u64().unwrap() > 0, "{m}");
+    }
+    // Warm-up: the first SFT step runs at half the learning rate.
+    assert_eq!(metrics[0]["learning_rate"], 5e-3);
+    assert_eq!(metrics[1]["learning_rate"], 1e-2);
+    for m in &metrics[3..] {
         // A random model never writes `<think>`: every completion is a format error, rewards are
-        // all -1, no group varies, nothing is updated — which is what the paper warns about.
+        // all -1, no group varies, dynamic sampling drops them all and nothing is updated.
         assert_eq!(m["format_error_rate"], 1.0);
         assert_eq!(m["reward_mean"], -1.0);
         assert_eq!(m["kept_groups"], 0);
+        // Three sampling rounds of two prompts each tried to fill the batch.
+        assert_eq!(m["sampled_groups"], 6);
         assert!(m["loss"].is_null());
-        assert!(m["generated_tokens"].as_u64().unwrap() > 0);
+        assert!(m["tokens"].as_u64().unwrap() > 0);
     }
+    let evals = lines(&cx, "run/eval.jsonl");
+    let labels: Vec<&str> = evals.iter().map(|e| e["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["before", "after-sft", "after"]);
+    assert!(evals.iter().all(|e| e["instances"] == 2));
+    assert!(run.stdout.contains("eval before"), "{}", run.stdout);
     let reloaded = srl::policy::load::load(&cx.path("run/checkpoint"), DType::F32, &Device::Cpu).unwrap();
     assert_eq!(reloaded.config.vocab_size, 258);
+    srl::policy::tokenizer::TextTokenizer::from_hf(&cx.path("run/checkpoint")).unwrap();
+    let saved = std::fs::read_to_string(cx.path("run/config.toml")).unwrap();
+    assert!(saved.contains("sft-then-srl"), "{saved}");
+    // A finished run refuses to be overwritten.
+    let again = cx.srl(&["train", "--config", "run.toml", "--out", "run"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("--resume"), "{}", again.stderr);
+}
+
+#[test]
+fn resuming_gives_the_same_run_as_going_straight_through() {
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    sample_steps(&cx);
+    std::fs::write(cx.path("run.toml"), SMALL_RUN.replace("train_steps = 2\n", "train_steps = 1\n")).unwrap();
+    let straight = cx.srl(&["train", "--config", "run.toml", "--out", "straight"]);
+    assert_eq!(straight.code, 0, "{}", straight.stderr);
+    // Stop in the middle of SFT (the optimizer's moments matter), then resume twice.
+    let first = cx.srl(&["train", "--config", "run.toml", "--out", "split", "--stop-after-steps", "2"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("stopped"), "{}", first.stdout);
+    assert_eq!(lines(&cx, "split/metrics.jsonl").len(), 2);
+    let second = cx.srl(&["train", "--resume", "split", "--stop-after-steps", "1"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let third = cx.srl(&["train", "--resume", "split"]);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    for file in ["metrics.jsonl", "eval.jsonl"] {
+        let a: Vec<_> = lines(&cx, &format!("straight/{file}")).into_iter().map(timeless).collect();
+        let b: Vec<_> = lines(&cx, &format!("split/{file}")).into_iter().map(timeless).collect();
+        assert_eq!(a, b, "{file}");
+    }
+    let weights = |run: &str| std::fs::read(cx.path(&format!("{run}/checkpoint/model.safetensors"))).unwrap();
+    assert!(weights("straight") == weights("split"), "the final weights differ");
+}
+
+#[test]
+fn configuration_mistakes_are_reported() {
+    let cx = TestContext::new();
+    let printed = cx.srl(&["train", "--print-default-config"]);
+    assert_eq!(printed.code, 0);
+    assert_eq!(
+        srl::train::config::TrainConfig::parse(&printed.stdout).unwrap(),
+        srl::train::config::TrainConfig::default()
+    );
+    std::fs::write(cx.path("bad.toml"), "[srl]\ngroup_size = 8\nlearning_rte = 1.0\n").unwrap();
+    let bad = cx.srl(&["train", "--config", "bad.toml"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("bad.toml") && bad.stderr.contains("learning_rte"), "{}", bad.stderr);
+    let missing = cx.srl(&["train", "--config", "absent.toml"]);
+    assert!(missing.code != 0 && missing.stderr.contains("absent.toml"), "{}", missing.stderr);
+    let nothing = cx.srl(&["train", "--resume", "no-such-run"]);
+    assert!(nothing.code != 0 && nothing.stderr.contains("no-such-run"), "{}", nothing.stderr);
 }

@@ -46,3 +46,37 @@ async fn same_effect_scores_one_and_different_effects_less() {
     assert_eq!(run, 1.0);
     assert!(effects.reward(&mut sb, 3, &bash("true"), &limits).await.is_err(), "past the last step");
 }
+
+/// The training-time environment on a shipped task: one sandbox per trajectory, the expert's
+/// own action scores 1 at every step it is asked about, an unrelated one less.
+#[test]
+fn training_environments_score_shipped_task_steps() {
+    use srl::steps::{build_instances, StepOptions, StepStats};
+    use srl::trajectory::read::{import_paths, ImportOptions};
+    use srl::train::execution::ExecutionRewards;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut trajectories = Vec::new();
+    let paths = [root.join("flagstore/trajectory.jsonl")];
+    import_paths(&paths, &ImportOptions { format: None, strict: true }, &mut |t| {
+        trajectories.push(t);
+        Ok(())
+    })
+    .unwrap();
+    let options = StepOptions { context_rounds: Some(1), max_observation_chars: 500 };
+    let instances = build_instances(&trajectories[0], &options, &mut StepStats::default());
+    let mut env =
+        ExecutionRewards::open(&instances, &root, srl::sandbox::Backend::Local, "unused", Duration::from_secs(30))
+            .unwrap();
+    assert_eq!(env.trajectories(), 1);
+    for instance in instances.iter().take(3) {
+        let expert = env.score(instance, &instance.target_action).unwrap();
+        assert_eq!(expert, Some(1.0), "{}", instance.id);
+        let unrelated = env.score(instance, &bash("echo something else entirely")).unwrap().unwrap();
+        assert!(unrelated < 1.0, "{}: {unrelated}", instance.id);
+    }
+    // A step instance of a trajectory without a task gets no execution reward.
+    let mut stranger = instances[0].clone();
+    stranger.trajectory_id = "elsewhere".into();
+    assert_eq!(env.score(&stranger, &bash("ls")).unwrap(), None);
+    env.close().unwrap();
+}

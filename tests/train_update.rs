@@ -2,13 +2,14 @@
 //! from penalised ones, and gradient clipping bounds the step.
 
 use candle_core::{DType, Device};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use srl::policy::logprob::completion_logprobs;
 use srl::policy::model::{Config, Model};
 use srl::policy::sample::{generate, SamplingConfig};
 use srl::train::grpo::{advantages, AdvantageConfig};
 use srl::train::loss::LossConfig;
-use srl::train::update::{update, Batch};
+use srl::train::optim::AdamW;
+use srl::train::update::{update, Batch, UpdateOptions};
 
 fn tiny() -> (Model, VarMap) {
     let cfg: Config = serde_json::from_value(serde_json::json!({
@@ -42,14 +43,20 @@ fn updates_raise_rewarded_and_lower_penalised_completions() {
         completions: vec![good.clone(), bad.clone()],
         old_logprobs: vec![old(&good), old(&bad)],
         advantages: adv.iter().map(|a| *a as f32).collect(),
+        reference_logprobs: None,
     };
     let before = (mean_logprob(&model, &prompt, &good), mean_logprob(&model, &prompt, &bad));
-    let params = ParamsAdamW { lr: 1e-3, weight_decay: 0.0, ..Default::default() };
-    let mut optimizer = AdamW::new(varmap.all_vars(), params).unwrap();
-    let loss_cfg = LossConfig { clip: 0.2, token_level: true };
+    let mut optimizer = AdamW::new(&varmap, 1e-3, 0, 0.0).unwrap();
+    let options = UpdateOptions {
+        loss: LossConfig { clip: 0.2, token_level: true },
+        max_grad_norm: 1.0,
+        temperature: 1.0,
+        kl_coef: 0.0,
+        micro_batch: 1,
+    };
     let mut norms = Vec::new();
     for _ in 0..3 {
-        let stats = update(&model, &varmap, &mut optimizer, &batch, &loss_cfg, 1.0).unwrap();
+        let stats = update(&model, &varmap, &mut optimizer, &batch, &options).unwrap();
         assert!(stats.loss.is_finite());
         norms.push(stats.grad_norm);
     }
@@ -74,10 +81,17 @@ fn sampled_groups_train_without_errors() {
         completions: group.iter().map(|c| c.token_ids.clone()).collect(),
         old_logprobs: group.iter().map(|c| c.logprobs.clone()).collect(),
         advantages: adv.iter().map(|a| *a as f32).collect(),
+        reference_logprobs: None,
     };
-    let mut optimizer = AdamW::new(varmap.all_vars(), ParamsAdamW { lr: 1e-3, ..Default::default() }).unwrap();
-    let stats =
-        update(&model, &varmap, &mut optimizer, &batch, &LossConfig { clip: 0.2, token_level: false }, 1e-3).unwrap();
+    let mut optimizer = AdamW::new(&varmap, 1e-3, 0, 0.01).unwrap();
+    let options = UpdateOptions {
+        loss: LossConfig { clip: 0.2, token_level: false },
+        max_grad_norm: 1e-3,
+        temperature: 1.0,
+        kl_coef: 0.0,
+        micro_batch: 1,
+    };
+    let stats = update(&model, &varmap, &mut optimizer, &batch, &options).unwrap();
     assert!(stats.loss.is_finite() && stats.grad_norm.is_finite());
-    let _ = optimizer.learning_rate();
+    assert_eq!(optimizer.steps_taken, 1);
 }

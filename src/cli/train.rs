@@ -1,116 +1,141 @@
-//! `srl train`: SRL (step-wise reward) GRPO training of a candle student on step instances.
+//! `srl train`: SFT / SRL training of a candle student on step instances, configured by a TOML
+//! file (`--print-default-config` shows every key with its default), resumable with `--resume`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use candle_core::{DType, Device};
+use anyhow::{bail, Result};
 
 use super::Outcome;
-use crate::policy::chat::Template;
-use crate::policy::load::{load, save_hf};
-use crate::policy::sample::SamplingConfig;
-use crate::policy::tokenizer::TextTokenizer;
-use crate::reward::RewardConfig;
-use crate::steps::StepInstance;
-use crate::train::grpo::AdvantageConfig;
-use crate::train::loss::LossConfig;
-use crate::train::srl::{train_srl, SrlOptions};
+use crate::train::config::{Mode, TrainConfig, DEFAULT_TOML};
+use crate::train::run::{run as run_training, Event, StepMetrics};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The student: a Hugging Face directory (config.json, safetensors, tokenizer.json) or a .gguf file
+    /// Configuration file (TOML); keys not given take their defaults
     #[arg(long)]
-    model: PathBuf,
-    /// Step instances written by `srl steps`
+    config: Option<PathBuf>,
+    /// Print the default configuration, with every key documented, and exit
     #[arg(long)]
-    steps: PathBuf,
-    /// Run directory: metrics.jsonl and the final checkpoint (Hugging Face layout) go here
+    print_default_config: bool,
+    /// Continue the run in this directory from its last checkpoint, with the configuration saved there
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
+    resume: Option<PathBuf>,
+    /// Override `mode`: srl, sft or sft-then-srl
     #[arg(long)]
-    out: PathBuf,
-    /// Optimisation steps
-    #[arg(long, default_value_t = 4)]
-    train_steps: usize,
-    /// Prompts per step
-    #[arg(long, default_value_t = 1)]
-    prompts_per_step: usize,
-    /// Rollouts per prompt (G)
-    #[arg(long, default_value_t = 8)]
-    group_size: usize,
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    #[arg(long, default_value_t = 256)]
-    max_new_tokens: usize,
-    /// Prompts longer than this are skipped
-    #[arg(long, default_value_t = 2048)]
-    max_prompt_tokens: usize,
-    /// AdamW learning rate (the paper: 5e-7 at batch 512)
-    #[arg(long, default_value_t = 1e-6)]
-    lr: f64,
-    /// Groups whose reward std is at most this are dropped (dynamic sampling)
-    #[arg(long, default_value_t = 1e-4)]
-    min_group_std: f64,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    mode: Option<String>,
+    /// Override `model`: a Hugging Face directory or a .gguf file
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Override `steps`: step instances written by `srl steps`
+    #[arg(long)]
+    steps: Option<PathBuf>,
+    /// Override `out`: the run directory
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override `seed`
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop (with a checkpoint) after this many optimisation steps; continue later with --resume
+    #[arg(long, value_name = "N")]
+    stop_after_steps: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let dev = Device::Cpu;
-    let loaded = load(&args.model, DType::F32, &dev)?;
-    let tokenizer =
-        if args.model.is_dir() { TextTokenizer::from_hf(&args.model)? } else { TextTokenizer::from_gguf(&args.model)? };
-    let template = Template::detect(tokenizer.chat_template.as_deref())?;
-    let text = std::fs::read_to_string(&args.steps).with_context(|| format!("cannot read {}", args.steps.display()))?;
-    let mut instances = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let instance: StepInstance = serde_json::from_str(line)
-            .with_context(|| format!("{}: line {}: not a srl.step/1 instance", args.steps.display(), n + 1))?;
-        instances.push(instance);
+    if args.print_default_config {
+        print!("{DEFAULT_TOML}");
+        return Ok(Outcome::Clean);
     }
-    let options = SrlOptions {
-        steps: args.train_steps,
-        prompts_per_step: args.prompts_per_step,
-        group_size: args.group_size,
-        sampling: SamplingConfig {
-            temperature: args.temperature,
-            top_p: 1.0,
-            top_k: 0,
-            max_new_tokens: args.max_new_tokens,
-            seed: args.seed,
-        },
-        learning_rate: args.lr,
-        loss: LossConfig { clip: 0.2, token_level: true },
-        advantage: AdvantageConfig { scale_by_std: true, epsilon: 1e-6 },
-        max_grad_norm: 1.0,
-        min_group_std: args.min_group_std,
-        passes: 1,
-        max_prompt_tokens: args.max_prompt_tokens,
-        reward: RewardConfig { autojunk: false },
+    let mut config = match (&args.resume, &args.config) {
+        (Some(dir), _) => TrainConfig::load(&dir.join("config.toml"))?,
+        (None, Some(path)) => TrainConfig::load(path)?,
+        (None, None) => TrainConfig::default(),
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let metrics_path = args.out.join("metrics.jsonl");
-    let mut metrics =
-        std::fs::File::create(&metrics_path).with_context(|| format!("cannot create {}", metrics_path.display()))?;
-    train_srl(&loaded.model, &loaded.varmap, &tokenizer, template, &instances, &options, &mut |m| {
-        serde_json::to_writer(&mut metrics, m)?;
-        metrics.write_all(b"\n")?;
-        metrics.flush()?;
-        println!(
-            "step {:>3}: reward {:.3} ± {:.3} (max {:.3}), format errors {:.0}%, kept {}/{} groups, loss {}, {:.1} tok/s",
-            m.step,
-            m.reward_mean,
-            m.reward_std,
-            m.reward_max,
-            100.0 * m.format_error_rate,
-            m.kept_groups,
-            m.groups,
-            m.loss.map_or("-".to_string(), |l| format!("{l:.4}")),
-            m.tokens_per_second
-        );
-        Ok(())
+    if let Some(dir) = &args.resume {
+        if args.out.as_ref().is_some_and(|o| o != dir) {
+            bail!("--out and --resume name different run directories");
+        }
+        config.out = dir.clone();
+    }
+    if let Some(mode) = &args.mode {
+        config.mode = match mode.as_str() {
+            "srl" => Mode::Srl,
+            "sft" => Mode::Sft,
+            "sft-then-srl" => Mode::SftThenSrl,
+            other => bail!("--mode must be srl, sft or sft-then-srl, not {other:?}"),
+        };
+    }
+    config.model = args.model.unwrap_or(config.model);
+    config.steps = args.steps.unwrap_or(config.steps);
+    config.out = args.out.unwrap_or(config.out);
+    config.seed = args.seed.unwrap_or(config.seed);
+    config.validate()?;
+    let live = std::io::stderr().is_terminal();
+    let state = run_training(&config, args.resume.is_some(), args.stop_after_steps, &mut |event| match event {
+        Event::Message(text) => eprintln!("{text}"),
+        Event::Eval(result) => println!(
+            "eval {:<9}: mean reward {:.3}, format errors {:.0}%, exact {:.0}% over {} held-out steps ({:.0} s)",
+            result.label,
+            result.mean_reward,
+            100.0 * result.format_error_rate,
+            100.0 * result.exact_match_rate,
+            result.instances,
+            result.seconds
+        ),
+        Event::Step { metrics, total_steps } => {
+            // On a terminal the bar stays on the last line and each step's figures scroll above it.
+            if live {
+                eprint!("\r\x1b[2K");
+            }
+            println!("{}", step_line(metrics, total_steps));
+            if live {
+                eprint!("{}", progress_bar(metrics.step + 1, total_steps));
+                let _ = std::io::stderr().flush();
+            }
+        }
     })?;
-    let checkpoint = args.out.join("checkpoint");
-    save_hf(&loaded.varmap, &loaded.config, &checkpoint, DType::F32)?;
-    println!("metrics in {}, checkpoint in {}", metrics_path.display(), checkpoint.display());
+    let status = if state.finished { "finished" } else { "stopped (continue with --resume)" };
+    println!(
+        "{status}: {} steps done; metrics in {}, checkpoint (Hugging Face layout) in {}; plots: srl report {}",
+        state.global_step,
+        config.out.join("metrics.jsonl").display(),
+        config.out.join("checkpoint").display(),
+        config.out.display()
+    );
     Ok(Outcome::Clean)
+}
+
+fn progress_bar(done: usize, total: usize) -> String {
+    let width = 30;
+    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
+    format!("[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled))
+}
+
+fn step_line(m: &StepMetrics, total: usize) -> String {
+    let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    let mut line = format!(
+        "[{:>3}/{total}] {:<3} loss {} grad {}",
+        m.step + 1,
+        m.stage,
+        opt(m.loss.map(f64::from), 4),
+        opt(m.grad_norm.map(f64::from), 3)
+    );
+    if m.stage == "srl" {
+        line.push_str(&format!(
+            " | reward {} ± {} (max {}), format errors {}%, exec {}, kept {}/{} groups, kl {}",
+            opt(m.reward_mean, 3),
+            opt(m.reward_std, 3),
+            opt(m.reward_max, 3),
+            opt(m.format_error_rate.map(|r| 100.0 * r), 0),
+            opt(m.execution_reward_mean, 3),
+            m.kept_groups.unwrap_or(0),
+            m.sampled_groups.unwrap_or(0),
+            opt(m.kl_to_initial, 4)
+        ));
+    }
+    line.push_str(&format!(
+        " | {:.1} tok/s, gen {:.1}s reward {:.1}s update {:.1}s",
+        m.tokens_per_second, m.seconds_generation, m.seconds_reward, m.seconds_update
+    ));
+    line
 }

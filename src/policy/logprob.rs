@@ -13,6 +13,17 @@ use super::model::Model;
 /// Log-probs `[b, max_completion_len]` of each completion's tokens given its prompt, and the
 /// mask `[b, max_completion_len]` (1 for a real completion token, 0 for padding), both f32.
 pub fn completion_logprobs(model: &Model, prompts: &[Vec<u32>], completions: &[Vec<u32>]) -> Result<(Tensor, Tensor)> {
+    completion_logprobs_at(model, prompts, completions, 1.0)
+}
+
+/// As `completion_logprobs`, under the distribution the sampler draws from at `temperature`
+/// (logits divided by it; 0 means greedy, whose recorded log-probs are of the raw logits).
+pub fn completion_logprobs_at(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    completions: &[Vec<u32>],
+    temperature: f64,
+) -> Result<(Tensor, Tensor)> {
     if prompts.len() != completions.len() || prompts.is_empty() {
         bail!(
             "need one completion per prompt and at least one of each ({} prompts, {} completions)",
@@ -45,6 +56,7 @@ pub fn completion_logprobs(model: &Model, prompts: &[Vec<u32>], completions: &[V
     let positions = Tensor::from_vec(positions, (b, out_len), dev)?;
     let vocab = logits.dim(D::Minus1)?;
     let picked = logits.gather(&positions.unsqueeze(D::Minus1)?.repeat((1, 1, vocab))?.contiguous()?, 1)?;
+    let picked = if temperature > 0.0 && temperature != 1.0 { (picked / temperature)? } else { picked };
     let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
     let targets = Tensor::from_vec(targets, (b, out_len, 1), dev)?;
     let token_logprobs = log_probs.gather(&targets, D::Minus1)?.squeeze(D::Minus1)?;

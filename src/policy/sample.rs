@@ -9,7 +9,7 @@
 //! next to the forward pass.
 
 use anyhow::{bail, Result};
-use candle_core::{DType, IndexOp, Tensor};
+use candle_core::{DType, Tensor};
 
 use super::model::Model;
 
@@ -122,7 +122,7 @@ pub fn generate(
     let mut cache = model.new_cache();
     let input = Tensor::from_vec(ids, (b, width), dev)?;
     let mask = Tensor::from_vec(mask, (b, width), dev)?;
-    let mut logits = model.forward_cached(&input, Some(&mask), &mut cache)?.i((.., width - 1, ..))?;
+    let mut logits = model.forward_cached_last(&input, Some(&mask), &mut cache)?.detach();
     let mut rngs: Vec<Rng> = (0..b as u64).map(|i| Rng(cfg.seed ^ i.wrapping_mul(0xd134_2543_de82_ef95))).collect();
     let mut out: Vec<Completion> = (0..b)
         .map(|_| Completion { token_ids: Vec::new(), logprobs: Vec::new(), finish: FinishReason::Length })
@@ -151,7 +151,7 @@ pub fn generate(
         let step_mask: Vec<f32> = done.iter().map(|d| if *d { 0.0 } else { 1.0 }).collect();
         let input = Tensor::from_vec(next, (b, 1), dev)?;
         let step_mask = Tensor::from_vec(step_mask, (b, 1), dev)?;
-        logits = model.forward_cached(&input, Some(&step_mask), &mut cache)?.i((.., 0, ..))?;
+        logits = model.forward_cached_last(&input, Some(&step_mask), &mut cache)?.detach();
     }
     Ok(out)
 }

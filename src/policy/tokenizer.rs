@@ -44,6 +44,16 @@ impl TextTokenizer {
         self.inner.decode(ids, false).map_err(|e| anyhow::anyhow!("cannot decode token ids: {e}"))
     }
 
+    /// The token that ends an assistant turn: the chat format's end-of-turn token when it is a
+    /// stop token, else EOS.
+    pub fn end_of_turn_id(&self) -> Option<u32> {
+        END_OF_TURN[..2]
+            .iter()
+            .filter_map(|t| self.inner.token_to_id(t))
+            .find(|id| self.stop_ids.contains(id))
+            .or(self.eos_id)
+    }
+
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)
     }
@@ -83,6 +93,19 @@ impl TextTokenizer {
         let content =
             gguf_file::Content::read(&mut file).with_context(|| format!("{} is not a GGUF file", path.display()))?;
         from_gguf_metadata(&content.metadata).with_context(|| format!("{}: cannot build its tokenizer", path.display()))
+    }
+
+    /// Writes `tokenizer.json` and `tokenizer_config.json` (BOS/EOS tokens, chat template) into
+    /// `dir`, so a saved checkpoint is a complete Hugging Face model directory.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let json = self.inner.to_string(false).map_err(|e| anyhow::anyhow!("cannot serialize the tokenizer: {e}"))?;
+        crate::atomic::write_file(&dir.join("tokenizer.json"), json.as_bytes())?;
+        let name = |id: Option<u32>| id.and_then(|id| self.inner.id_to_token(id));
+        let mut config = serde_json::json!({ "bos_token": name(self.bos_id), "eos_token": name(self.eos_id) });
+        if let Some(template) = &self.chat_template {
+            config["chat_template"] = serde_json::Value::String(template.clone());
+        }
+        crate::atomic::write_file(&dir.join("tokenizer_config.json"), serde_json::to_string_pretty(&config)?.as_bytes())
     }
 
     fn finish(

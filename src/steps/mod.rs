@@ -49,6 +49,9 @@ pub struct StepInstance {
     /// The expert's action for this step, canonical text (what the reward compares against).
     pub target: String,
     pub target_action: Action,
+    /// The expert's free text before the action (its monologue), for SFT targets.
+    #[serde(default)]
+    pub target_thought: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +118,7 @@ pub fn build_instances(trajectory: &Trajectory, options: &StepOptions, stats: &m
             messages,
             target: step.action_text.clone(),
             target_action: step.action.clone(),
+            target_thought: step.thought.clone(),
         });
     }
     instances

@@ -6,13 +6,19 @@
 //! each rollout then costs one restore (only the files that differ are written), one action
 //! and one diff.
 
-use anyhow::Result;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
 
 use crate::action::Action;
 use crate::reward::execution::{execution_score, Effect};
 use crate::sandbox::step_states::StepStates;
 use crate::sandbox::tools::run_action;
-use crate::sandbox::{ExecLimits, Sandbox};
+use crate::sandbox::{AnySandbox, Backend, ExecLimits, Sandbox};
+use crate::steps::StepInstance;
+use crate::task::instance::{load_instances, Instance};
 
 /// A trajectory's step states plus the effect of each expert action.
 pub struct ExpertEffects {
@@ -65,6 +71,103 @@ impl ExpertEffects {
         };
         Ok(execution_score(&student, expert))
     }
+}
+
+/// Execution rewards for a training set: one sandbox per trajectory whose task is known, kept
+/// open for the whole run, with the expert's effects captured once.
+pub struct ExecutionRewards {
+    runtime: tokio::runtime::Runtime,
+    environments: HashMap<String, (AnySandbox, ExpertEffects)>,
+    limits: ExecLimits,
+}
+
+/// Tools whose presence means a SWE-agent 0.x trajectory (windowed file commands).
+const MODERN_TOOLS: [&str; 4] = ["bash", "str_replace_editor", "submit", "finish"];
+
+impl ExecutionRewards {
+    /// Opens a sandbox for every trajectory of `instances` that is complete (every step present)
+    /// and whose instance id names a task under `tasks_root`; the others get no execution reward.
+    pub fn open(
+        instances: &[StepInstance],
+        tasks_root: &Path,
+        backend: Backend,
+        image: &str,
+        action_timeout: Duration,
+    ) -> Result<ExecutionRewards> {
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        let limits = ExecLimits::new(action_timeout, 64 * 1024);
+        let known = task_instances(tasks_root)?;
+        let mut trajectories: BTreeMap<&str, Vec<&StepInstance>> = BTreeMap::new();
+        for instance in instances {
+            trajectories.entry(&instance.trajectory_id).or_default().push(instance);
+        }
+        let run_id = crate::sandbox::new_run_id();
+        let mut environments = HashMap::new();
+        for (id, mut steps) in trajectories {
+            steps.sort_by_key(|s| s.step_index);
+            let complete = steps.iter().enumerate().all(|(k, s)| s.step_index == k && s.n_steps == steps.len());
+            let task = steps[0].instance_id.as_ref().and_then(|i| known.iter().find(|t| &t.instance_id == i));
+            let (true, Some(task)) = (complete, task) else {
+                tracing::info!(
+                    "{id}: no execution reward (incomplete trajectory or no task under {})",
+                    tasks_root.display()
+                );
+                continue;
+            };
+            let actions: Vec<Action> = steps.iter().map(|s| s.target_action.clone()).collect();
+            let legacy = actions.iter().any(|a| !MODERN_TOOLS.contains(&a.tool.as_str()));
+            let work_tree = crate::task::repos::work_tree(task, tasks_root)?;
+            let environment = runtime.block_on(async {
+                let mut sandbox = crate::sandbox::open(backend, work_tree, &run_id, image).await?;
+                match ExpertEffects::capture(&mut sandbox, &actions, legacy, &limits).await {
+                    Ok(effects) => anyhow::Ok((sandbox, effects)),
+                    Err(e) => {
+                        let _ = sandbox.close().await;
+                        Err(e.context(format!("{id}: cannot replay the expert's actions")))
+                    }
+                }
+            })?;
+            environments.insert(id.to_string(), environment);
+        }
+        Ok(ExecutionRewards { runtime, environments, limits })
+    }
+
+    /// Trajectories that have an execution environment.
+    pub fn trajectories(&self) -> usize {
+        self.environments.len()
+    }
+
+    /// The execution reward of `action` proposed for `instance`, or `None` when its trajectory
+    /// has no environment.
+    pub fn score(&mut self, instance: &StepInstance, action: &Action) -> Result<Option<f64>> {
+        let Some((sandbox, effects)) = self.environments.get_mut(&instance.trajectory_id) else { return Ok(None) };
+        let limits = &self.limits;
+        let score = self.runtime.block_on(effects.reward(sandbox, instance.step_index, action, limits))?;
+        Ok(Some(score))
+    }
+
+    /// Removes every sandbox.
+    pub fn close(self) -> Result<()> {
+        let ExecutionRewards { runtime, environments, .. } = self;
+        runtime.block_on(async {
+            for (_, (sandbox, _)) in environments {
+                sandbox.close().await?;
+            }
+            anyhow::Ok(())
+        })
+    }
+}
+
+/// Every task instance under `root` (`root/<name>/instance.json`).
+fn task_instances(root: &Path) -> Result<Vec<Instance>> {
+    let mut all = Vec::new();
+    for dir in crate::task::taskdir::task_dirs(root)? {
+        let path = dir.join("instance.json");
+        if path.is_file() {
+            all.extend(load_instances(&path)?);
+        }
+    }
+    Ok(all)
 }
 
 /// What one action changed: the diff after it, unless it equals the diff before it.

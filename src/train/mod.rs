@@ -1,11 +1,16 @@
-//! Training the student with GRPO: the advantage and filtering arithmetic (`grpo`, pure), the
-//! clipped policy loss (`loss`) and one optimisation step (`update`).
-//!
-//! What is here is the core of an SRL update; the `srl train` driver (configuration, rollouts
-//! with step rewards and execution rewards, checkpoints, metrics) builds on it.
+//! Training the student: GRPO's advantage and filtering arithmetic (`grpo`, pure), the clipped
+//! policy loss (`loss`), optimisation steps (`update`, `optim`), SRL rollouts with step rewards
+//! (`srl`) and execution rewards (`execution`), SFT targets (`sft`), greedy evaluation
+//! (`evaluate`), checkpoints (`checkpoint`), and the `srl train` driver (`run`, `config`).
 
+pub mod checkpoint;
+pub mod config;
+pub mod evaluate;
 pub mod execution;
 pub mod grpo;
 pub mod loss;
+pub mod optim;
+pub mod run;
+pub mod sft;
 pub mod srl;
 pub mod update;

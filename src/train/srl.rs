@@ -1,168 +1,144 @@
-//! The SRL training loop (step-wise rewards, no sandbox): for each batch of step instances,
-//! sample G completions per prompt, score each against the expert's action (−1 for a broken
-//! format, else the difflib similarity), turn rewards into group advantages, drop groups whose
-//! rewards do not vary (dynamic sampling), and update the policy.
-//!
-//! Deliberately small: dropped groups are not replaced by sampling more prompts (the kept ratio
-//! is reported instead), there is no execution reward, LoRA, checkpoint resume or schedule yet.
+//! One SRL step's rollouts: sample G completions for each prompt, score each (format, similarity
+//! to the expert's action, and optionally what it does when executed), turn rewards into group
+//! advantages, and apply dynamic sampling: a group whose rewards do not vary teaches nothing, so
+//! it is dropped and further prompts are sampled (up to a number of rounds) until the batch
+//! holds the configured number of groups.
 
 use std::time::Instant;
 
-use anyhow::{bail, Result};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
-use serde::Serialize;
+use anyhow::Result;
 
 use super::grpo::{advantages, keep_group, mean_std, AdvantageConfig};
-use super::loss::LossConfig;
-use super::update::{update, Batch};
-use crate::policy::chat::{Template, Turn};
+use super::update::Batch;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
 use crate::policy::tokenizer::TextTokenizer;
-use crate::reward::{step_reward, RewardConfig};
 use crate::steps::StepInstance;
 
+/// A step instance encoded for the student: the chat prompt plus the response prefix.
+pub struct Prompt<'a> {
+    pub ids: Vec<u32>,
+    pub instance: &'a StepInstance,
+}
+
+/// The reward of one rollout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RolloutReward {
+    pub reward: f64,
+    pub format_ok: bool,
+    pub similarity: Option<f64>,
+    /// The execution reward, when the rollout's action could be executed for this instance.
+    pub execution: Option<f64>,
+}
+
 #[derive(Debug, Clone)]
-pub struct SrlOptions {
-    pub steps: usize,
-    /// Prompts per step; each gets `group_size` rollouts.
+pub struct RolloutOptions {
     pub prompts_per_step: usize,
     pub group_size: usize,
     pub sampling: SamplingConfig,
-    pub learning_rate: f64,
-    pub loss: LossConfig,
     pub advantage: AdvantageConfig,
-    pub max_grad_norm: f64,
-    /// Groups whose reward standard deviation is at most this are dropped.
     pub min_group_std: f64,
-    /// Optimisation passes over each batch.
-    pub passes: usize,
-    /// Prompts longer than this many tokens are skipped.
-    pub max_prompt_tokens: usize,
-    pub reward: RewardConfig,
+    pub max_sampling_rounds: usize,
+    /// Prepended to each decoded completion before it is scored.
+    pub response_prefix: String,
 }
 
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepMetrics {
-    pub step: usize,
-    pub reward_mean: f64,
-    pub reward_std: f64,
-    pub reward_max: f64,
-    pub format_error_rate: f64,
+/// What sampling a step produced, for the metrics.
+#[derive(Debug, Clone, Default)]
+pub struct RolloutStats {
+    pub rewards: Vec<f64>,
+    pub format_errors: usize,
+    pub similarities: Vec<f64>,
+    pub executions: Vec<f64>,
+    pub sampled_groups: usize,
     pub kept_groups: usize,
-    pub groups: usize,
-    /// Mean loss and gradient norm over the passes; absent when every group was dropped.
-    pub loss: Option<f32>,
-    pub grad_norm: Option<f32>,
     pub generated_tokens: usize,
-    pub tokens_per_second: f64,
     pub seconds_generation: f64,
-    pub seconds_update: f64,
+    pub seconds_reward: f64,
 }
 
-/// Trains `model` on `instances`, calling `on_step` after every step.
-pub fn train_srl(
+/// Samples and scores until `prompts_per_step` groups are kept or the rounds run out. `cursor`
+/// is the position in `prompts` (advanced by every prompt drawn); `seed` makes the step
+/// reproducible (round r samples with `seed + r`).
+#[allow(clippy::too_many_arguments)]
+pub fn sample_step(
     model: &Model,
-    varmap: &VarMap,
     tokenizer: &TextTokenizer,
-    template: Template,
-    instances: &[StepInstance],
-    options: &SrlOptions,
-    on_step: &mut dyn FnMut(&StepMetrics) -> Result<()>,
-) -> Result<()> {
-    let prompts = encode_prompts(tokenizer, template, instances, options.max_prompt_tokens)?;
-    if prompts.is_empty() {
-        bail!("no step instance fits in {} prompt tokens", options.max_prompt_tokens);
-    }
-    let params = ParamsAdamW { lr: options.learning_rate, weight_decay: 0.0, ..Default::default() };
-    let mut optimizer = AdamW::new(varmap.all_vars(), params)?;
+    prompts: &[Prompt<'_>],
+    cursor: &mut usize,
+    options: &RolloutOptions,
+    seed: u64,
+    score: &mut dyn FnMut(&StepInstance, &str) -> Result<RolloutReward>,
+) -> Result<(Batch, RolloutStats)> {
+    let mut batch = Batch::default();
+    let mut stats = RolloutStats::default();
     let stop: Vec<u32> = tokenizer.stop_ids.iter().copied().collect();
-    let mut cursor = 0;
-    for step in 0..options.steps {
-        let chosen: Vec<&(Vec<u32>, &StepInstance)> =
-            (0..options.prompts_per_step).map(|i| &prompts[(cursor + i) % prompts.len()]).collect();
-        cursor = (cursor + options.prompts_per_step) % prompts.len();
+    let g = options.group_size;
+    for round in 0..options.max_sampling_rounds {
+        let need = options.prompts_per_step - stats.kept_groups;
+        if need == 0 || prompts.is_empty() {
+            break;
+        }
+        let chosen: Vec<&Prompt> = (0..need).map(|i| &prompts[(*cursor + i) % prompts.len()]).collect();
+        *cursor = (*cursor + need) % prompts.len();
+        let rows: Vec<Vec<u32>> = chosen.iter().flat_map(|p| std::iter::repeat_n(p.ids.clone(), g)).collect();
+        let sampling = SamplingConfig { seed: seed.wrapping_add(round as u64), ..options.sampling.clone() };
         let started = Instant::now();
-        let rows: Vec<Vec<u32>> =
-            chosen.iter().flat_map(|(ids, _)| std::iter::repeat_n(ids.clone(), options.group_size)).collect();
-        let sampling =
-            SamplingConfig { seed: options.sampling.seed.wrapping_add(step as u64), ..options.sampling.clone() };
-        let completions = generate(model, &rows, &sampling, &stop, &mut |_, _| false)?;
-        let seconds_generation = started.elapsed().as_secs_f64();
-        let mut rewards = Vec::with_capacity(completions.len());
-        let mut format_errors = 0usize;
+        let completions = generate(model, &rows, &sampling, &stop, &mut |_, ids| ends_with_action(tokenizer, ids))?;
+        stats.seconds_generation += started.elapsed().as_secs_f64();
+        stats.generated_tokens += completions.iter().map(|c| c.token_ids.len()).sum::<usize>();
+        let started = Instant::now();
+        let mut rewards = Vec::with_capacity(rows.len());
         for (row, completion) in completions.iter().enumerate() {
-            let instance = chosen[row / options.group_size].1;
             let ids: Vec<u32> = completion.token_ids.iter().copied().filter(|t| !stop.contains(t)).collect();
-            let text = tokenizer.decode(&ids)?;
-            let reward = step_reward(&instance.target, &text, &options.reward);
-            format_errors += usize::from(!reward.format_ok);
+            let text = format!("{}{}", options.response_prefix, tokenizer.decode(&ids)?);
+            let reward = score(chosen[row / g].instance, &text)?;
+            stats.format_errors += usize::from(!reward.format_ok);
+            stats.similarities.extend(reward.similarity);
+            stats.executions.extend(reward.execution);
             rewards.push(reward.reward);
         }
-        let mut batch =
-            Batch { prompts: Vec::new(), completions: Vec::new(), old_logprobs: Vec::new(), advantages: Vec::new() };
-        let mut kept_groups = 0;
-        for (group, group_rewards) in rewards.chunks(options.group_size).enumerate() {
+        stats.seconds_reward += started.elapsed().as_secs_f64();
+        for (group, group_rewards) in rewards.chunks(g).enumerate() {
+            stats.sampled_groups += 1;
             if !keep_group(group_rewards, options.min_group_std) {
                 continue;
             }
-            kept_groups += 1;
+            stats.kept_groups += 1;
             for (k, advantage) in advantages(group_rewards, &options.advantage).into_iter().enumerate() {
-                let row = group * options.group_size + k;
+                let row = group * g + k;
                 batch.prompts.push(rows[row].clone());
                 batch.completions.push(completions[row].token_ids.clone());
                 batch.old_logprobs.push(completions[row].logprobs.clone());
                 batch.advantages.push(advantage as f32);
             }
         }
-        let update_started = Instant::now();
-        let (mut losses, mut norms) = (Vec::new(), Vec::new());
-        if !batch.prompts.is_empty() {
-            for _ in 0..options.passes.max(1) {
-                let stats = update(model, varmap, &mut optimizer, &batch, &options.loss, options.max_grad_norm)?;
-                losses.push(stats.loss);
-                norms.push(stats.grad_norm);
-            }
-        }
-        let (reward_mean, reward_std) = mean_std(&rewards);
-        let generated_tokens: usize = completions.iter().map(|c| c.token_ids.len()).sum();
-        let mean = |v: &[f32]| (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32);
-        on_step(&StepMetrics {
-            step,
-            reward_mean,
-            reward_std,
-            reward_max: rewards.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            format_error_rate: format_errors as f64 / rewards.len().max(1) as f64,
-            kept_groups,
-            groups: chosen.len(),
-            loss: mean(&losses),
-            grad_norm: mean(&norms),
-            generated_tokens,
-            tokens_per_second: generated_tokens as f64 / seconds_generation.max(1e-9),
-            seconds_generation,
-            seconds_update: update_started.elapsed().as_secs_f64(),
-        })?;
+        stats.rewards.extend(rewards);
     }
-    Ok(())
+    Ok((batch, stats))
 }
 
-/// Each instance's chat prompt as token ids, keeping those that fit.
-fn encode_prompts<'a>(
-    tokenizer: &TextTokenizer,
-    template: Template,
-    instances: &'a [StepInstance],
-    max_tokens: usize,
-) -> Result<Vec<(Vec<u32>, &'a StepInstance)>> {
-    let mut out = Vec::new();
-    for instance in instances {
-        let turns: Vec<Turn> = instance.messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
-        let ids = tokenizer.encode(&template.render(&turns))?;
-        if ids.len() <= max_tokens {
-            out.push((ids, instance));
-        } else {
-            tracing::debug!("{}: prompt of {} tokens skipped (limit {max_tokens})", instance.id, ids.len());
-        }
+/// Whether the text so far ends with a complete action, so sampling can stop there (the format
+/// allows exactly one action; anything after it would only break the format).
+pub fn ends_with_action(tokenizer: &TextTokenizer, ids: &[u32]) -> bool {
+    let tail = &ids[ids.len().saturating_sub(4)..];
+    match tokenizer.decode(tail) {
+        Ok(text) if text.contains("</function>") || text.contains("```") => {}
+        _ => return false,
     }
-    Ok(out)
+    let Ok(text) = tokenizer.decode(ids) else { return false };
+    let Some(think_end) = text.find("</think>") else { return false };
+    let after = &text[think_end..];
+    after.trim_end().ends_with("</function>") || after.matches("```").count() >= 2
+}
+
+/// Mean of the values, or `None` when there are none.
+pub fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Mean, population std and max of a step's rewards.
+pub fn reward_summary(rewards: &[f64]) -> (f64, f64, f64) {
+    let (m, s) = mean_std(rewards);
+    (m, s, rewards.iter().copied().fold(f64::NEG_INFINITY, f64::max))
 }

@@ -1,22 +1,40 @@
-//! One GRPO policy update: recompute the log-probs of sampled completions under the current
-//! weights, take the clipped loss against the sampling-time log-probs, back-propagate, clip the
-//! gradient norm, and step AdamW.
+//! One optimisation step on a batch: for GRPO, recompute the log-probs of sampled completions
+//! under the current weights, take the clipped loss against the sampling-time log-probs (plus an
+//! optional KL penalty to the initial policy); for SFT, the mean negative log-likelihood of the
+//! expert's responses. Then back-propagate, clip the gradient norm, and step AdamW.
 
 use anyhow::{Context, Result};
+use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor};
-use candle_nn::{AdamW, Optimizer, VarMap};
+use candle_nn::VarMap;
 
 use super::loss::{policy_loss, LossConfig};
-use crate::policy::logprob::completion_logprobs;
+use super::optim::AdamW;
+use crate::policy::logprob::completion_logprobs_at;
 use crate::policy::model::Model;
 
 /// Rollouts of a batch, as sampled: prompt ids, completion ids, their sampling-time log-probs,
-/// and each rollout's advantage.
+/// and each rollout's advantage. `reference_logprobs`, when present, are the initial policy's
+/// log-probs of the same tokens (for the KL penalty).
+#[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub prompts: Vec<Vec<u32>>,
     pub completions: Vec<Vec<u32>>,
     pub old_logprobs: Vec<Vec<f32>>,
     pub advantages: Vec<f32>,
+    pub reference_logprobs: Option<Vec<Vec<f32>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateOptions {
+    pub loss: LossConfig,
+    pub max_grad_norm: f64,
+    /// The sampling temperature: log-probs are recomputed under the same distribution.
+    pub temperature: f64,
+    /// Weight of the k3 KL estimate to the reference log-probs (0 = no penalty).
+    pub kl_coef: f64,
+    /// Rollouts per forward/backward pass; gradients are accumulated over the batch.
+    pub micro_batch: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,11 +46,11 @@ pub struct UpdateStats {
 
 /// Scales every gradient so that their joint L2 norm is at most `max_norm`; returns the norm
 /// before scaling.
-fn clip_grad_norm(varmap: &VarMap, grads: &mut candle_core::backprop::GradStore, max_norm: f64) -> Result<f32> {
+fn clip_grad_norm(varmap: &VarMap, grads: &mut GradStore, max_norm: f64) -> Result<f32> {
     let mut total = 0f64;
     for var in varmap.all_vars() {
         if let Some(grad) = grads.get(var.as_tensor()) {
-            total += f64::from(grad.sqr()?.sum_all()?.to_scalar::<f32>()?);
+            total += f64::from(grad.sqr()?.sum_all()?.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?);
         }
     }
     let norm = total.sqrt();
@@ -47,27 +65,145 @@ fn clip_grad_norm(varmap: &VarMap, grads: &mut candle_core::backprop::GradStore,
     Ok(norm as f32)
 }
 
-/// One optimisation pass over `batch`.
+/// Rows of per-token values right-padded with zeros to `width`, as a `[rows, width]` tensor.
+pub fn padded(rows: &[Vec<f32>], width: usize, dev: &Device) -> Result<Tensor> {
+    let mut flat = Vec::with_capacity(rows.len() * width);
+    for row in rows {
+        flat.extend(row.iter().copied().chain(std::iter::repeat_n(0.0, width.saturating_sub(row.len()))).take(width));
+    }
+    Ok(Tensor::from_vec(flat, (rows.len(), width), dev)?)
+}
+
+/// The masked mean of the k3 estimator of KL(policy ‖ reference): `exp(r − p) − (r − p) − 1`.
+pub fn kl_k3(policy: &Tensor, reference: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let diff = (reference - policy)?;
+    let per_token = ((diff.exp()? - &diff)? - 1.0)?;
+    let total = (per_token * mask)?.sum_all()?;
+    Ok((total / mask.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64)?)
+}
+
+/// Sums the gradients of `part` into `total`.
+fn accumulate(varmap: &VarMap, total: &mut Option<GradStore>, mut part: GradStore) -> Result<()> {
+    let Some(total) = total else {
+        *total = Some(part);
+        return Ok(());
+    };
+    for var in varmap.all_vars() {
+        if let Some(grad) = part.remove(var.as_tensor()) {
+            let sum = match total.remove(var.as_tensor()) {
+                Some(previous) => (previous + grad)?,
+                None => grad,
+            };
+            total.insert(var.as_tensor(), sum);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `loss_of(rows)` on micro-batches of `micro_batch` rows (each loss already scaled to its
+/// share of the batch loss), accumulates the gradients, clips them, and steps the optimizer.
+/// Memory grows with the micro-batch, not the batch: attention scores are `[rows, heads, L, L]`.
+fn accumulate_and_step(
+    varmap: &VarMap,
+    optimizer: &mut AdamW,
+    rows: usize,
+    micro_batch: usize,
+    max_grad_norm: f64,
+    loss_of: &mut dyn FnMut(std::ops::Range<usize>) -> Result<Tensor>,
+) -> Result<UpdateStats> {
+    let mut grads = None;
+    let mut loss_total = 0f32;
+    let mut start = 0;
+    while start < rows {
+        let end = (start + micro_batch.max(1)).min(rows);
+        let loss = loss_of(start..end)?;
+        loss_total += loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
+        accumulate(varmap, &mut grads, loss.backward().context("backward pass failed")?)?;
+        start = end;
+    }
+    let Some(mut grads) = grads else { anyhow::bail!("an update needs at least one row") };
+    let grad_norm = clip_grad_norm(varmap, &mut grads, max_grad_norm)?;
+    optimizer.step(&grads).context("optimizer step failed")?;
+    Ok(UpdateStats { loss: loss_total, grad_norm })
+}
+
+/// One GRPO optimisation pass over `batch`.
 pub fn update(
     model: &Model,
     varmap: &VarMap,
     optimizer: &mut AdamW,
     batch: &Batch,
-    loss_cfg: &LossConfig,
-    max_grad_norm: f64,
+    options: &UpdateOptions,
 ) -> Result<UpdateStats> {
     let dev: &Device = model.device();
-    let (new, mask) = completion_logprobs(model, &batch.prompts, &batch.completions)?;
-    let width = mask.dim(1)?;
-    let mut old = Vec::with_capacity(batch.old_logprobs.len() * width);
-    for row in &batch.old_logprobs {
-        old.extend(row.iter().copied().chain(std::iter::repeat_n(0.0, width - row.len().min(width))).take(width));
+    let rows = batch.prompts.len();
+    let total_tokens: usize = batch.completions.iter().map(Vec::len).sum();
+    accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
+        let (new, mask) = completion_logprobs_at(
+            model,
+            &batch.prompts[range.clone()],
+            &batch.completions[range.clone()],
+            options.temperature,
+        )?;
+        let width = mask.dim(1)?;
+        let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
+        let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
+        let mut loss = policy_loss(&new, &old, &advantages, &mask, &options.loss)?;
+        if options.kl_coef > 0.0 {
+            if let Some(reference) = &batch.reference_logprobs {
+                let reference = padded(&reference[range.clone()], width, dev)?;
+                loss = (loss + (kl_k3(&new, &reference, &mask)? * options.kl_coef)?)?;
+            }
+        }
+        // Each micro-batch's mean, weighted by its share of what the batch mean averages over.
+        let chunk_tokens: usize = batch.completions[range.clone()].iter().map(Vec::len).sum();
+        let share = if options.loss.token_level {
+            chunk_tokens.max(1) as f64 / total_tokens.max(1) as f64
+        } else {
+            range.len() as f64 / rows as f64
+        };
+        Ok((loss * share)?)
+    })
+}
+
+/// One SFT step: the mean negative log-likelihood of every completion token (teacher forcing).
+pub fn sft_update(
+    model: &Model,
+    varmap: &VarMap,
+    optimizer: &mut AdamW,
+    prompts: &[Vec<u32>],
+    completions: &[Vec<u32>],
+    max_grad_norm: f64,
+    micro_batch: usize,
+) -> Result<UpdateStats> {
+    let total_tokens = completions.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+    accumulate_and_step(varmap, optimizer, prompts.len(), micro_batch, max_grad_norm, &mut |range| {
+        let (logprobs, _) = completion_logprobs_at(model, &prompts[range.clone()], &completions[range], 1.0)?;
+        Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // policy = [0, ln 0.5], reference = [ln 0.5, 0]: r − p = [ln 0.5, ln 2]
+    //   exp(d) − d − 1 = [0.5 + ln 2 − 1, 2 − ln 2 − 1] = [0.193147, 0.306853]; mean 0.25
+    #[test]
+    fn k3_kl_matches_hand_computation() {
+        let dev = Device::Cpu;
+        let policy = Tensor::new(&[[0.0f32, 0.5f32.ln(), 7.0]], &dev).unwrap();
+        let reference = Tensor::new(&[[0.5f32.ln(), 0.0, -3.0]], &dev).unwrap();
+        let mask = Tensor::new(&[[1.0f32, 1.0, 0.0]], &dev).unwrap();
+        let kl = kl_k3(&policy, &reference, &mask).unwrap().to_scalar::<f32>().unwrap();
+        assert!((kl - 0.25).abs() < 1e-6, "{kl}");
+        let same = kl_k3(&policy, &policy, &mask).unwrap().to_scalar::<f32>().unwrap();
+        assert!(same.abs() < 1e-7);
     }
-    let old = Tensor::from_vec(old, (batch.old_logprobs.len(), width), dev)?;
-    let advantages = Tensor::new(batch.advantages.as_slice(), dev)?;
-    let loss = policy_loss(&new, &old, &advantages, &mask, loss_cfg)?;
-    let mut grads = loss.backward().context("backward pass failed")?;
-    let grad_norm = clip_grad_norm(varmap, &mut grads, max_grad_norm)?;
-    optimizer.step(&grads).context("optimizer step failed")?;
-    Ok(UpdateStats { loss: loss.to_scalar::<f32>()?, grad_norm })
+
+    #[test]
+    fn padding_fills_with_zeros() {
+        let t = padded(&[vec![1.0, 2.0], vec![3.0]], 3, &Device::Cpu).unwrap();
+        assert_eq!(t.to_vec2::<f32>().unwrap(), vec![vec![1.0, 2.0, 0.0], vec![3.0, 0.0, 0.0]]);
+    }
 }

@@ -370,7 +370,7 @@ impl Model {
     /// `attention_mask` (`[b, t]`, 1 = token, 0 = padding, any dtype) padded rows get the same
     /// logits at their real positions as the sequence alone; logits at padding are meaningless.
     pub fn forward(&self, input_ids: &Tensor, attention_mask: Option<&Tensor>) -> Result<Tensor> {
-        self.run(input_ids, attention_mask, None)
+        self.run(input_ids, attention_mask, None, false)
     }
 
     /// An empty cache for [`Model::forward_cached`].
@@ -387,7 +387,18 @@ impl Model {
         attention_mask: Option<&Tensor>,
         cache: &mut Cache,
     ) -> Result<Tensor> {
-        self.run(input_ids, attention_mask, Some(cache))
+        self.run(input_ids, attention_mask, Some(cache), false)
+    }
+
+    /// As `forward_cached`, but returns only the last position's logits `[b, vocab]`: what a
+    /// sampler needs, without projecting every prompt position onto the vocabulary.
+    pub fn forward_cached_last(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: Option<&Tensor>,
+        cache: &mut Cache,
+    ) -> Result<Tensor> {
+        self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1)
     }
 
     fn run(
@@ -395,6 +406,7 @@ impl Model {
         input_ids: &Tensor,
         attention_mask: Option<&Tensor>,
         mut cache: Option<&mut Cache>,
+        last_only: bool,
     ) -> Result<Tensor> {
         let (b, t) = input_ids.dims2()?;
         let new_mask = host_mask(attention_mask, b, t)?;
@@ -418,10 +430,18 @@ impl Model {
         for (i, layer) in self.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().and_then(|c| c.layers.get_mut(i));
             xs = layer.forward(&xs, &pos, slot)?;
+            if cache.is_some() {
+                // Sampling never back-propagates: without this, the weights being variables
+                // would keep every layer's activations alive until the logits are dropped.
+                xs = xs.detach();
+            }
         }
         if let Some(c) = cache {
             c.key_mask = Some(key_mask);
             c.next_positions = next_positions;
+        }
+        if last_only {
+            xs = xs.narrow(1, t - 1, 1)?;
         }
         self.lm_head.forward(&self.norm.forward(&xs)?)
     }
