@@ -52,8 +52,8 @@ async fn same_effect_scores_one_and_different_effects_less() {
 #[test]
 fn training_environments_score_shipped_task_steps() {
     use srl::steps::{build_instances, StepOptions, StepStats};
-    use srl::trajectory::read::{import_paths, ImportOptions};
     use srl::train::execution::ExecutionRewards;
+    use srl::trajectory::read::{import_paths, ImportOptions};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
     let mut trajectories = Vec::new();
     let paths = [root.join("flagstore/trajectory.jsonl")];

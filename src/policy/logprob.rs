@@ -6,6 +6,7 @@
 //! are used (log-softmax from max/exp/sum/log, gather), so gradients reach every weight.
 
 use anyhow::{bail, Result};
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, D};
 
 use super::model::Model;
@@ -24,42 +25,98 @@ pub fn completion_logprobs_at(
     completions: &[Vec<u32>],
     temperature: f64,
 ) -> Result<(Tensor, Tensor)> {
-    if prompts.len() != completions.len() || prompts.is_empty() {
-        bail!(
-            "need one completion per prompt and at least one of each ({} prompts, {} completions)",
-            prompts.len(),
-            completions.len()
-        );
+    let rows = Rows::assemble(model, prompts, completions)?;
+    let logits = model.forward(&rows.input, Some(&rows.mask))?;
+    Ok(rows.token_logprobs(&logits, temperature)?)
+}
+
+/// The loss `loss_of(log-probs, mask)` of completions (as `completion_logprobs_at` gives them)
+/// and its gradients for every weight, with activations recomputed layer by layer during the
+/// backward pass (`Model::backward_recomputed`): what training uses, so memory stays bounded.
+pub fn completion_loss_backward(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    completions: &[Vec<u32>],
+    temperature: f64,
+    loss_of: &mut dyn FnMut(&Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<(f32, GradStore)> {
+    let rows = Rows::assemble(model, prompts, completions)?;
+    let mut failure = None;
+    let result = model.backward_recomputed(&rows.input, Some(&rows.mask), &mut |logits| {
+        let mut attempt = || -> Result<Tensor> {
+            let (logprobs, mask) = rows.token_logprobs(logits, temperature)?;
+            loss_of(&logprobs, &mask)
+        };
+        attempt().map_err(|e| {
+            let message = format!("{e:#}");
+            failure = Some(e);
+            candle_core::Error::Msg(message)
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
     }
-    if prompts.iter().any(Vec::is_empty) {
-        bail!("every prompt needs at least one token");
-    }
-    let dev = model.device();
-    let b = prompts.len();
-    let width = prompts.iter().zip(completions).map(|(p, c)| p.len() + c.len()).max().unwrap_or(0);
-    let out_len = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
-    let (mut ids, mut mask, mut positions, mut targets, mut target_mask) = (vec![], vec![], vec![], vec![], vec![]);
-    for (prompt, completion) in prompts.iter().zip(completions) {
-        let real = prompt.len() + completion.len();
-        ids.extend(prompt.iter().chain(completion).copied().chain(std::iter::repeat_n(0u32, width - real)));
-        mask.extend(std::iter::repeat_n(1f32, real).chain(std::iter::repeat_n(0f32, width - real)));
-        for k in 0..out_len {
-            // The logits that predict completion token k sit at the position just before it.
-            positions.push((prompt.len() + k).min(width) as u32 - 1);
-            targets.push(completion.get(k).copied().unwrap_or(0));
-            target_mask.push(if k < completion.len() { 1f32 } else { 0f32 });
+    let (loss, grads) = result?;
+    Ok((loss.to_dtype(DType::F32)?.to_scalar::<f32>()?, grads))
+}
+
+/// A batch of `prompt ++ completion` rows, right-padded, with what is needed to pick each
+/// completion token's log-prob out of the logits.
+struct Rows {
+    input: Tensor,
+    mask: Tensor,
+    /// `[b, out_len]`: the position whose logits predict completion token k.
+    positions: Tensor,
+    targets: Tensor,
+    target_mask: Tensor,
+}
+
+impl Rows {
+    fn assemble(model: &Model, prompts: &[Vec<u32>], completions: &[Vec<u32>]) -> Result<Rows> {
+        if prompts.len() != completions.len() || prompts.is_empty() {
+            bail!(
+                "need one completion per prompt and at least one of each ({} prompts, {} completions)",
+                prompts.len(),
+                completions.len()
+            );
         }
+        if prompts.iter().any(Vec::is_empty) {
+            bail!("every prompt needs at least one token");
+        }
+        let dev = model.device();
+        let b = prompts.len();
+        let width = prompts.iter().zip(completions).map(|(p, c)| p.len() + c.len()).max().unwrap_or(0);
+        let out_len = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let (mut ids, mut mask, mut positions, mut targets, mut target_mask) = (vec![], vec![], vec![], vec![], vec![]);
+        for (prompt, completion) in prompts.iter().zip(completions) {
+            let real = prompt.len() + completion.len();
+            ids.extend(prompt.iter().chain(completion).copied().chain(std::iter::repeat_n(0u32, width - real)));
+            mask.extend(std::iter::repeat_n(1f32, real).chain(std::iter::repeat_n(0f32, width - real)));
+            for k in 0..out_len {
+                // The logits that predict completion token k sit at the position just before it.
+                positions.push((prompt.len() + k).min(width) as u32 - 1);
+                targets.push(completion.get(k).copied().unwrap_or(0));
+                target_mask.push(if k < completion.len() { 1f32 } else { 0f32 });
+            }
+        }
+        Ok(Rows {
+            input: Tensor::from_vec(ids, (b, width), dev)?,
+            mask: Tensor::from_vec(mask, (b, width), dev)?,
+            positions: Tensor::from_vec(positions, (b, out_len), dev)?,
+            targets: Tensor::from_vec(targets, (b, out_len, 1), dev)?,
+            target_mask: Tensor::from_vec(target_mask, (b, out_len), dev)?,
+        })
     }
-    let input = Tensor::from_vec(ids, (b, width), dev)?;
-    let mask = Tensor::from_vec(mask, (b, width), dev)?;
-    let logits = model.forward(&input, Some(&mask))?.to_dtype(DType::F32)?;
-    let positions = Tensor::from_vec(positions, (b, out_len), dev)?;
-    let vocab = logits.dim(D::Minus1)?;
-    let picked = logits.gather(&positions.unsqueeze(D::Minus1)?.repeat((1, 1, vocab))?.contiguous()?, 1)?;
-    let picked = if temperature > 0.0 && temperature != 1.0 { (picked / temperature)? } else { picked };
-    let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
-    let targets = Tensor::from_vec(targets, (b, out_len, 1), dev)?;
-    let token_logprobs = log_probs.gather(&targets, D::Minus1)?.squeeze(D::Minus1)?;
-    let target_mask = Tensor::from_vec(target_mask, (b, out_len), dev)?;
-    Ok(((token_logprobs * &target_mask)?, target_mask))
+
+    /// Masked per-token log-probs `[b, out_len]` and the mask, from logits `[b, width, vocab]`.
+    fn token_logprobs(&self, logits: &Tensor, temperature: f64) -> candle_core::Result<(Tensor, Tensor)> {
+        let logits = logits.to_dtype(DType::F32)?;
+        let vocab = logits.dim(D::Minus1)?;
+        let index = self.positions.unsqueeze(D::Minus1)?.repeat((1, 1, vocab))?.contiguous()?;
+        let picked = logits.gather(&index, 1)?;
+        let picked = if temperature > 0.0 && temperature != 1.0 { (picked / temperature)? } else { picked };
+        let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
+        let token_logprobs = log_probs.gather(&self.targets, D::Minus1)?.squeeze(D::Minus1)?;
+        Ok(((token_logprobs * &self.target_mask)?, self.target_mask.clone()))
+    }
 }

@@ -348,9 +348,8 @@ mod tests {
 
     #[test]
     fn serialized_config_reads_back() {
-        let mut config = TrainConfig::default();
-        config.mode = Mode::SftThenSrl;
-        config.response_prefix = "<think>\n".into();
+        let mut config =
+            TrainConfig { mode: Mode::SftThenSrl, response_prefix: "<think>\n".into(), ..TrainConfig::default() };
         config.srl.temperature = 0.7;
         assert_eq!(TrainConfig::parse(&config.to_toml().unwrap()).unwrap(), config);
     }

@@ -254,7 +254,8 @@ impl Trainer<'_, '_> {
         self.state.optimizer_steps = optimizer.steps_taken;
         (self.report)(Event::Step { metrics, total_steps: self.total_steps });
         self.budget = self.budget.map(|b| b.saturating_sub(1));
-        let due = self.state.stage_step % self.config.checkpoint_every == 0 || self.state.stage_step == stage_total;
+        let due =
+            self.state.stage_step.is_multiple_of(self.config.checkpoint_every) || self.state.stage_step == stage_total;
         if due || self.out_of_budget() {
             self.save(Some(optimizer))?;
         }

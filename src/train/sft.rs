@@ -94,7 +94,7 @@ mod tests {
             );
             assert!(reward.format_ok, "{response:?}: {:?}", reward.format_error);
             assert_eq!(reward.reward, 1.0);
-            assert_eq!(response.contains("secret"), false);
+            assert!(!response.contains("secret"));
         }
         assert!(expert_response(&instance("abcdef"), true, 3).starts_with("<think>\nabc\n</think>"));
     }

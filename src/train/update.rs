@@ -10,7 +10,7 @@ use candle_nn::VarMap;
 
 use super::loss::{policy_loss, LossConfig};
 use super::optim::AdamW;
-use crate::policy::logprob::completion_logprobs_at;
+use crate::policy::logprob::completion_loss_backward;
 use crate::policy::model::Model;
 
 /// Rollouts of a batch, as sampled: prompt ids, completion ids, their sampling-time log-probs,
@@ -82,46 +82,31 @@ pub fn kl_k3(policy: &Tensor, reference: &Tensor, mask: &Tensor) -> Result<Tenso
     Ok((total / mask.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64)?)
 }
 
-/// Sums the gradients of `part` into `total`.
-fn accumulate(varmap: &VarMap, total: &mut Option<GradStore>, mut part: GradStore) -> Result<()> {
-    let Some(total) = total else {
-        *total = Some(part);
-        return Ok(());
-    };
-    for var in varmap.all_vars() {
-        if let Some(grad) = part.remove(var.as_tensor()) {
-            let sum = match total.remove(var.as_tensor()) {
-                Some(previous) => (previous + grad)?,
-                None => grad,
-            };
-            total.insert(var.as_tensor(), sum);
-        }
-    }
-    Ok(())
-}
-
 /// Runs `loss_of(rows)` on micro-batches of `micro_batch` rows (each loss already scaled to its
-/// share of the batch loss), accumulates the gradients, clips them, and steps the optimizer.
-/// Memory grows with the micro-batch, not the batch: attention scores are `[rows, heads, L, L]`.
+/// share of the batch loss, returned with its gradients), sums the gradients, clips them, and
+/// steps the optimizer. Memory grows with the micro-batch, not the batch.
 fn accumulate_and_step(
     varmap: &VarMap,
     optimizer: &mut AdamW,
     rows: usize,
     micro_batch: usize,
     max_grad_norm: f64,
-    loss_of: &mut dyn FnMut(std::ops::Range<usize>) -> Result<Tensor>,
+    loss_of: &mut dyn FnMut(std::ops::Range<usize>) -> Result<(f32, GradStore)>,
 ) -> Result<UpdateStats> {
-    let mut grads = None;
+    let mut total: Option<GradStore> = None;
     let mut loss_total = 0f32;
     let mut start = 0;
     while start < rows {
         let end = (start + micro_batch.max(1)).min(rows);
-        let loss = loss_of(start..end)?;
-        loss_total += loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
-        accumulate(varmap, &mut grads, loss.backward().context("backward pass failed")?)?;
+        let (loss, grads) = loss_of(start..end)?;
+        loss_total += loss;
+        match total.as_mut() {
+            Some(total) => total.extend(grads)?,
+            None => total = Some(grads),
+        }
         start = end;
     }
-    let Some(mut grads) = grads else { anyhow::bail!("an update needs at least one row") };
+    let Some(mut grads) = total else { anyhow::bail!("an update needs at least one row") };
     let grad_norm = clip_grad_norm(varmap, &mut grads, max_grad_norm)?;
     optimizer.step(&grads).context("optimizer step failed")?;
     Ok(UpdateStats { loss: loss_total, grad_norm })
@@ -139,22 +124,6 @@ pub fn update(
     let rows = batch.prompts.len();
     let total_tokens: usize = batch.completions.iter().map(Vec::len).sum();
     accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
-        let (new, mask) = completion_logprobs_at(
-            model,
-            &batch.prompts[range.clone()],
-            &batch.completions[range.clone()],
-            options.temperature,
-        )?;
-        let width = mask.dim(1)?;
-        let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
-        let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
-        let mut loss = policy_loss(&new, &old, &advantages, &mask, &options.loss)?;
-        if options.kl_coef > 0.0 {
-            if let Some(reference) = &batch.reference_logprobs {
-                let reference = padded(&reference[range.clone()], width, dev)?;
-                loss = (loss + (kl_k3(&new, &reference, &mask)? * options.kl_coef)?)?;
-            }
-        }
         // Each micro-batch's mean, weighted by its share of what the batch mean averages over.
         let chunk_tokens: usize = batch.completions[range.clone()].iter().map(Vec::len).sum();
         let share = if options.loss.token_level {
@@ -162,7 +131,21 @@ pub fn update(
         } else {
             range.len() as f64 / rows as f64
         };
-        Ok((loss * share)?)
+        let prompts = &batch.prompts[range.clone()];
+        let completions = &batch.completions[range.clone()];
+        completion_loss_backward(model, prompts, completions, options.temperature, &mut |new, mask| {
+            let width = mask.dim(1)?;
+            let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
+            let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
+            let mut loss = policy_loss(new, &old, &advantages, mask, &options.loss)?;
+            if options.kl_coef > 0.0 {
+                if let Some(reference) = &batch.reference_logprobs {
+                    let reference = padded(&reference[range.clone()], width, dev)?;
+                    loss = (loss + (kl_k3(new, &reference, mask)? * options.kl_coef)?)?;
+                }
+            }
+            Ok((loss * share)?)
+        })
     })
 }
 
@@ -178,8 +161,9 @@ pub fn sft_update(
 ) -> Result<UpdateStats> {
     let total_tokens = completions.iter().map(Vec::len).sum::<usize>().max(1) as f64;
     accumulate_and_step(varmap, optimizer, prompts.len(), micro_batch, max_grad_norm, &mut |range| {
-        let (logprobs, _) = completion_logprobs_at(model, &prompts[range.clone()], &completions[range], 1.0)?;
-        Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
+        completion_loss_backward(model, &prompts[range.clone()], &completions[range], 1.0, &mut |logprobs, _| {
+            Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
+        })
     })
 }
 

@@ -17,6 +17,8 @@ use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
+mod recompute;
+
 /// The additive attention bias of a masked key; finite so that no op sees `-inf * 0`.
 const MASKED: f32 = -1e9;
 
