@@ -6,11 +6,13 @@
 //! - [`action`]: the action grammar (parse and canonically render tool calls);
 //! - [`steps`]: one SRL training instance per expert step (prompt context + target action);
 //! - [`reward`]: difflib-exact similarity, the format check and the step reward;
+//! - [`agent`]: the student acting in a sandbox on task instances (`srl agent`);
 //! - [`cli`]: the `srl` command line.
 //!
 //! [`jsonl`] and [`atomic`] are the file helpers shared by several stages.
 
 pub mod action;
+pub mod agent;
 pub mod atomic;
 pub mod cli;
 pub mod jsonl;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure or a batch that met bad records (after finishing the
 //! rest), 2 bad usage. A closed stdout (`srl … | head`) counts as success.
 
+mod agent;
 mod demo;
 mod eval;
 mod exec;
@@ -63,6 +64,8 @@ enum Command {
     Mine(mine::Args),
     /// Train a candle student with GRPO on step instances (SRL step-wise reward)
     Train(train::Args),
+    /// Run a model as an agent on task instances in sandboxes, write trajectories and predictions, grade them
+    Agent(agent::Args),
 }
 
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Grade(args) => grade::run(args),
         Command::Mine(args) => mine::run(args),
         Command::Train(args) => train::run(args),
+        Command::Agent(args) => agent::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -49,6 +49,10 @@ pub struct Trajectory {
     pub submission: Option<String>,
     /// How the run ended (`submitted`, `Submitted`, `exit_cost`, …), verbatim from the source.
     pub exit_status: Option<String>,
+    /// What the whole run cost, when its producer measured it (`srl agent`); replies rejected
+    /// for their format are counted here although they are no steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 /// One agent step: exactly one action.
@@ -63,6 +67,35 @@ pub struct Step {
     pub observation: String,
     /// Exit status of the command, when the source records it.
     pub exit_code: Option<i64>,
+    /// What producing this step cost, when measured (`srl agent`): the model calls that led to
+    /// the action, rejected replies before it included, and the action's execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+/// Model calls, tokens and wall time spent on a step or a whole trajectory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub model_calls: u64,
+    /// Replies that broke the output contract and were answered with a corrective message.
+    pub format_errors: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Wall seconds waiting for the model.
+    pub model_seconds: f64,
+    /// Wall seconds running actions in the sandbox.
+    pub exec_seconds: f64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.model_calls += other.model_calls;
+        self.format_errors += other.format_errors;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.model_seconds += other.model_seconds;
+        self.exec_seconds += other.exec_seconds;
+    }
 }
 
 impl Step {
@@ -73,7 +106,7 @@ impl Step {
         exit_code: Option<i64>,
     ) -> Step {
         let action_text = render(&action);
-        Step { thought: thought.into(), action, action_text, observation: observation.into(), exit_code }
+        Step { thought: thought.into(), action, action_text, observation: observation.into(), exit_code, usage: None }
     }
 }
 
@@ -109,6 +142,7 @@ impl Parsed {
             steps: self.steps,
             submission: self.submission,
             exit_status: self.exit_status,
+            usage: None,
         }
     }
 }

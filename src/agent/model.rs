@@ -1,0 +1,276 @@
+//! The student behind the agent: chat messages in, one reply out, with exact token counts.
+//!
+//! `--model` names one of three kinds, the seam being [`ChatModel`]:
+//! - a local candle model, a `.gguf` file or a Hugging Face directory, sampled with the same
+//!   tokenizer, chat template and sampler as training (`policy`); prompt tokens are the encoded
+//!   prompt, completion tokens the generated ids;
+//! - `openai:http://HOST:PORT/v1#MODEL`, any OpenAI-compatible chat completions server
+//!   (`openai`), counting the tokens its `usage` reports;
+//! - `scripted:FILE`, a JSON list of replies returned in order in every episode: the
+//!   deterministic policy the tests drive the loop with (it has no tokenizer, so it counts 0).
+//!
+//! Deliberately absent: prompt building (the agent's `episode` does it) and any sandbox.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device};
+
+use super::openai::{OpenAiClient, OpenAiOptions};
+use crate::policy::chat::{Template, Turn};
+use crate::policy::load::load;
+use crate::policy::model::Model;
+use crate::policy::sample::{generate, SamplingConfig};
+use crate::policy::tokenizer::TextTokenizer;
+use crate::steps::Message;
+
+/// Sampling settings shared by every model kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampling {
+    /// 0 means greedy.
+    pub temperature: f64,
+    pub max_tokens: usize,
+    /// Text that ends a reply (not included in it).
+    pub stop: Vec<String>,
+}
+
+/// One call: which turn of which episode, so that sampling is seeded per call and a scripted
+/// model knows which reply is next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    pub seed: u64,
+    /// 0-based index of this reply in its episode.
+    pub turn: usize,
+}
+
+/// One reply of the model and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// The seam between the agent loop and a student.
+pub trait ChatModel: Send + Sync {
+    /// The name written to predictions (`model_name_or_path`).
+    fn name(&self) -> &str;
+
+    fn reply(
+        &self,
+        messages: &[Message],
+        sampling: &Sampling,
+        call: Call,
+    ) -> impl std::future::Future<Output = Result<Reply>> + Send;
+}
+
+/// Where `--device` puts a local model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceKind {
+    Cpu,
+    /// The first CUDA GPU (only in builds with the `cuda` feature)
+    Cuda,
+}
+
+/// A model of any kind, so the loop picks one at run time without `dyn`.
+pub enum AnyModel {
+    Local(LocalModel),
+    OpenAi(Box<OpenAiClient>),
+    Scripted(ScriptedModel),
+}
+
+impl AnyModel {
+    /// Loads or connects to the model `spec` names (see the module doc for the forms).
+    pub fn open(spec: &str, device: DeviceKind, openai: &OpenAiOptions) -> Result<AnyModel> {
+        if let Some(rest) = spec.strip_prefix("openai:") {
+            return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
+        }
+        if let Some(path) = spec.strip_prefix("scripted:") {
+            return Ok(AnyModel::Scripted(ScriptedModel::load(Path::new(path))?));
+        }
+        if spec.starts_with("http://") || spec.starts_with("https://") {
+            bail!(
+                "--model {spec}: a server is given as openai:URL#MODEL (e.g. openai:http://127.0.0.1:8080/v1#smollm2)"
+            );
+        }
+        let path = Path::new(spec);
+        if !path.exists() {
+            bail!(
+                "--model {spec}: no such file or directory (expected a .gguf file, a Hugging Face model directory, \
+                 openai:URL#MODEL or scripted:FILE)"
+            );
+        }
+        Ok(AnyModel::Local(LocalModel::load(path, device)?))
+    }
+}
+
+impl ChatModel for AnyModel {
+    fn name(&self) -> &str {
+        match self {
+            AnyModel::Local(m) => m.name(),
+            AnyModel::OpenAi(m) => m.name(),
+            AnyModel::Scripted(m) => m.name(),
+        }
+    }
+
+    async fn reply(&self, messages: &[Message], sampling: &Sampling, call: Call) -> Result<Reply> {
+        match self {
+            AnyModel::Local(m) => m.reply(messages, sampling, call).await,
+            AnyModel::OpenAi(m) => m.reply(messages, sampling, call).await,
+            AnyModel::Scripted(m) => m.reply(messages, sampling, call).await,
+        }
+    }
+}
+
+fn device(kind: DeviceKind) -> Result<Device> {
+    match kind {
+        DeviceKind::Cpu => Ok(Device::Cpu),
+        DeviceKind::Cuda if cfg!(feature = "cuda") => Device::new_cuda(0).context("cannot open CUDA device 0"),
+        DeviceKind::Cuda => bail!("--device cuda: this srl was built without CUDA (rebuild with `--features cuda`)"),
+    }
+}
+
+/// A candle model on this machine. Sampling holds the lock, so episodes running in parallel
+/// take turns at the model while their sandboxes work.
+pub struct LocalModel {
+    name: String,
+    inner: Arc<Mutex<LocalInner>>,
+}
+
+struct LocalInner {
+    model: Model,
+    tokenizer: TextTokenizer,
+    template: Template,
+}
+
+impl LocalModel {
+    pub fn load(path: &Path, kind: DeviceKind) -> Result<LocalModel> {
+        let dev = device(kind)?;
+        let loaded = load(path, DType::F32, &dev)?;
+        let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
+        let template = Template::detect(tokenizer.chat_template.as_deref())
+            .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
+        let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        let inner = LocalInner { model: loaded.model, tokenizer, template };
+        Ok(LocalModel { name, inner: Arc::new(Mutex::new(inner)) })
+    }
+}
+
+impl ChatModel for LocalModel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn reply(&self, messages: &[Message], sampling: &Sampling, call: Call) -> Result<Reply> {
+        let inner = Arc::clone(&self.inner);
+        let messages = messages.to_vec();
+        let sampling = sampling.clone();
+        // Sampling is seconds of CPU work: it must not stall the runtime that drives the sandboxes.
+        tokio::task::spawn_blocking(move || {
+            let inner = inner.lock().map_err(|_| anyhow::anyhow!("the model lock was poisoned by a failed call"))?;
+            inner.sample(&messages, &sampling, call)
+        })
+        .await
+        .context("the sampling task failed")?
+    }
+}
+
+impl LocalInner {
+    fn sample(&self, messages: &[Message], sampling: &Sampling, call: Call) -> Result<Reply> {
+        let turns: Vec<Turn> = messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
+        let prompt = self.tokenizer.encode(&self.template.render(&turns))?;
+        let cfg = SamplingConfig {
+            temperature: sampling.temperature,
+            top_p: 1.0,
+            top_k: 0,
+            max_new_tokens: sampling.max_tokens,
+            seed: call.seed,
+        };
+        let stop_ids: Vec<u32> = self.tokenizer.stop_ids.iter().copied().collect();
+        let tokenizer = &self.tokenizer;
+        let mut is_done = |_: usize, ids: &[u32]| {
+            !sampling.stop.is_empty()
+                && tokenizer.decode(ids).is_ok_and(|text| sampling.stop.iter().any(|s| text.contains(s.as_str())))
+        };
+        let completion = generate(&self.model, std::slice::from_ref(&prompt), &cfg, &stop_ids, &mut is_done)?
+            .pop()
+            .context("the sampler returned no completion")?;
+        let kept: Vec<u32> = completion.token_ids.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
+        let text = cut_at_stop(&self.tokenizer.decode(&kept)?, &sampling.stop);
+        Ok(Reply { text, prompt_tokens: prompt.len() as u64, completion_tokens: completion.token_ids.len() as u64 })
+    }
+}
+
+/// `text` up to the first stop sequence, as an OpenAI server returns it.
+pub fn cut_at_stop(text: &str, stop: &[String]) -> String {
+    let end = stop.iter().filter(|s| !s.is_empty()).filter_map(|s| text.find(s.as_str())).min();
+    text[..end.unwrap_or(text.len())].to_string()
+}
+
+/// Replies read from a JSON list of strings, the same list in every episode.
+pub struct ScriptedModel {
+    name: String,
+    path: PathBuf,
+    replies: Vec<String>,
+}
+
+impl ScriptedModel {
+    pub fn load(path: &Path) -> Result<ScriptedModel> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
+        let replies: Vec<String> = serde_json::from_str(&text)
+            .with_context(|| format!("{}: expected a JSON list of reply strings", path.display()))?;
+        let name = path.file_stem().map_or_else(|| "scripted".to_string(), |s| s.to_string_lossy().into_owned());
+        Ok(ScriptedModel { name, path: path.to_path_buf(), replies })
+    }
+}
+
+impl ChatModel for ScriptedModel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn reply(&self, _messages: &[Message], _sampling: &Sampling, call: Call) -> Result<Reply> {
+        let Some(text) = self.replies.get(call.turn) else {
+            bail!(
+                "{} has {} replies; turn {} asked for another",
+                self.path.display(),
+                self.replies.len(),
+                call.turn + 1
+            )
+        };
+        Ok(Reply { text: text.clone(), prompt_tokens: 0, completion_tokens: 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, stop: &[&str], expect: &str) {
+        let stop: Vec<String> = stop.iter().map(|s| s.to_string()).collect();
+        assert_eq!(cut_at_stop(text, &stop), expect);
+    }
+
+    #[test]
+    fn replies_end_before_the_first_stop_sequence() {
+        check("a</function>b<x>", &["<x>", "</function>"], "a");
+        check("abc", &[], "abc");
+        check("abc", &[""], "abc");
+    }
+
+    #[test]
+    fn bad_specs_name_the_problem() {
+        let options = OpenAiOptions::for_tests();
+        let missing = AnyModel::open("models/nope.gguf", DeviceKind::Cpu, &options).err().unwrap();
+        assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
+        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", DeviceKind::Cpu, &options).err().unwrap();
+        assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
+        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceKind::Cpu, &options).err().unwrap();
+        assert!(format!("{https:#}").contains("https is not supported"));
+        if !cfg!(feature = "cuda") {
+            let cuda = device(DeviceKind::Cuda).err().unwrap();
+            assert!(format!("{cuda:#}").contains("built without CUDA"));
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `srl agent`: the student as an agent. One episode per task instance in a fresh sandbox,
+//! then the submissions graded as `srl eval` grades them; everything lands in the run directory.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::Outcome;
+use crate::agent::episode::{Episode, Termination};
+use crate::agent::model::{AnyModel, ChatModel, DeviceKind, Sampling};
+use crate::agent::openai::OpenAiOptions;
+use crate::agent::output::{run_summary, write_episodes};
+use crate::agent::{run_episodes, AgentOptions};
+use crate::sandbox::{self, docker, Backend};
+use crate::task::eval::{evaluate, summary, EvalOptions, InstanceResult, Prediction, Status};
+use crate::task::instance::{load_instances, Instance};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The student: a .gguf file or Hugging Face directory (sampled here with candle),
+    /// openai:http://HOST:PORT/v1#MODEL (an OpenAI-compatible server; plain http only, https is
+    /// not supported; OPENAI_API_KEY is sent when set), or scripted:FILE (a JSON list of replies)
+    #[arg(long)]
+    model: String,
+    /// Task instances (SWE-bench JSONL, JSON list, or JSON object keyed by id), e.g. from `srl tasks export`
+    #[arg(long)]
+    instances: PathBuf,
+    /// Run directory: trajectories.jsonl, trajs/<instance>.traj, preds.jsonl, report.json, summary.json, eval/
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long, value_enum, default_value = "auto")]
+    sandbox: Backend,
+    #[arg(long, default_value = docker::DEFAULT_IMAGE)]
+    image: String,
+    /// Where repositories are found: task directories (<name>/repo) or git mirrors (<owner>__<name>.git)
+    #[arg(long, default_value = "tasks")]
+    repos: PathBuf,
+    /// Model replies per episode (a reply in the wrong format counts too)
+    #[arg(long, default_value_t = 30)]
+    max_steps: usize,
+    /// Episodes run at the same time (a local model samples for one at a time)
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Previous rounds shown in each prompt: a number or `all` (as `srl steps`)
+    #[arg(long, default_value = "2", value_parser = parse_rounds)]
+    context_rounds: Rounds,
+    /// Observations longer than this (in characters) keep only their head and tail in prompts
+    #[arg(long, default_value_t = 4000)]
+    max_observation_chars: usize,
+    /// Sampling temperature (0: greedy)
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f64,
+    /// Tokens per reply
+    #[arg(long, default_value_t = 512)]
+    max_tokens: usize,
+    /// Text that ends a reply (repeatable)
+    #[arg(long)]
+    stop: Vec<String>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Seconds allowed for each action
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Seconds allowed for an instance's tests when grading
+    #[arg(long, default_value_t = 1800)]
+    test_timeout: u64,
+    /// Where a local model runs (cuda needs a build with `--features cuda`)
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceKind,
+    /// openai: retries after a connection error, a timeout, 429 or 5xx (exponential backoff from 1 s)
+    #[arg(long, default_value_t = 5)]
+    retries: u32,
+    /// openai: seconds allowed for one request
+    #[arg(long, default_value_t = 600)]
+    request_timeout: u64,
+    /// Write the predictions without grading them
+    #[arg(long)]
+    no_eval: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Rounds(Option<usize>);
+
+fn parse_rounds(text: &str) -> Result<Rounds, String> {
+    if text == "all" {
+        return Ok(Rounds(None));
+    }
+    text.parse().map(|n| Rounds(Some(n))).map_err(|_| format!("expected a number or `all`, got {text:?}"))
+}
+
+pub fn run(args: Args) -> Result<Outcome> {
+    let instances = load_instances(&args.instances)?;
+    let openai = OpenAiOptions {
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        retries: args.retries,
+        first_backoff: Duration::from_secs(1),
+        max_backoff: Duration::from_secs(30),
+        api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, &openai) })?;
+    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
+    let options = AgentOptions {
+        max_steps: args.max_steps,
+        context_rounds: args.context_rounds.0,
+        max_observation_chars: args.max_observation_chars,
+        action_timeout: Duration::from_secs(args.timeout),
+        sampling: Sampling { temperature: args.temperature, max_tokens: args.max_tokens, stop: args.stop.clone() },
+        seed: args.seed,
+        workers: args.workers,
+        backend: args.sandbox,
+        image: args.image.clone(),
+        repos: args.repos.clone(),
+        run_id: sandbox::new_run_id(),
+    };
+    let started = Instant::now();
+    let total = instances.len();
+    let mut done = 0;
+    let (episodes, results) = runtime.block_on(async {
+        let cleanup = super::sandbox::spawn_signal_cleanup(options.run_id.clone());
+        let episodes = run_episodes(&model, &instances, &options, &mut |episode| {
+            done += 1;
+            eprintln!("[{done}/{total}] {}", episode_line(episode));
+        })
+        .await;
+        let graded = match write_episodes(&args.output, model.name(), &episodes) {
+            Ok(_) if args.no_eval => Ok(Vec::new()),
+            Ok(predictions) => grade(&args, &instances, &predictions).await,
+            Err(e) => Err(e),
+        };
+        cleanup.abort();
+        graded.map(|results| (episodes, results))
+    })?;
+    let run = run_summary(model.name(), &episodes, &results);
+    crate::atomic::write_file(&args.output.join("summary.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
+    let grading_errors = results.iter().filter(|r| matches!(r.status, Status::Error(_))).count();
+    println!("{}", summary_line(&args, &run, grading_errors, started.elapsed().as_secs_f64()));
+    let episode_errors = run["errors"].as_u64().unwrap_or(0);
+    Ok(if episode_errors == 0 && grading_errors == 0 { Outcome::Clean } else { Outcome::Problems })
+}
+
+/// Grades the predictions as `srl eval` does, logs under `<run>/eval/`, the SWE-bench report in
+/// `<run>/report.json`.
+async fn grade(args: &Args, instances: &[Instance], predictions: &[Prediction]) -> Result<Vec<InstanceResult>> {
+    let eval = EvalOptions {
+        run_id: "agent".to_string(),
+        repos: args.repos.clone(),
+        backend: args.sandbox,
+        image: args.image.clone(),
+        timeout: Duration::from_secs(args.test_timeout),
+        workers: args.workers,
+        log_dir: args.output.join("eval"),
+    };
+    // Reports of an earlier run in this directory graded other patches: never reuse them.
+    let stale = eval.log_dir.join(&eval.run_id);
+    if stale.exists() {
+        std::fs::remove_dir_all(&stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let results = evaluate(instances, predictions, &eval, &mut |result| {
+        if let Status::Error(reason) = &result.status {
+            eprintln!("error: grading {}: {reason}", result.instance_id);
+        } else if terminal {
+            eprintln!("graded {}: {:?}", result.instance_id, result.status);
+        }
+    })
+    .await;
+    let report = summary(instances, predictions, &results);
+    crate::atomic::write_file(&args.output.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    Ok(results)
+}
+
+fn summary_line(args: &Args, run: &serde_json::Value, grading_errors: usize, seconds: f64) -> String {
+    let resolved = if args.no_eval {
+        "not graded (--no-eval)".to_string()
+    } else {
+        let rate = 100.0 * run["resolve_rate"].as_f64().unwrap_or(0.0);
+        format!("resolved {}/{} ({rate:.1}%)", run["resolved"], run["instances"])
+    };
+    format!(
+        "agent: {} episodes in {seconds:.1} s ({} submitted, {} errors), {} steps, {} format errors, {:.2} s per step; {resolved}{}; outputs in {}",
+        run["instances"],
+        run["submitted"],
+        run["errors"],
+        run["steps"],
+        run["usage"]["format_errors"],
+        run["seconds_per_step"].as_f64().unwrap_or(0.0),
+        if grading_errors > 0 { format!(", {grading_errors} grading errors") } else { String::new() },
+        args.output.display()
+    )
+}
+
+fn episode_line(episode: &Episode) -> String {
+    let usage = episode.usage();
+    let mut line = format!(
+        "{}: {} after {} steps ({} format errors), {} + {} tokens, {:.1} s",
+        episode.instance_id,
+        episode.termination.exit_status(),
+        episode.n_actions(),
+        usage.format_errors,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        episode.seconds
+    );
+    if let Termination::Error(message) = &episode.termination {
+        line.push_str(&format!(": {message}"));
+    }
+    line
+}
