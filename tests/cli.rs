@@ -148,7 +148,7 @@ fn similarity_matches_python_on_a_known_asymmetric_pair() {
 #[test]
 fn demo_runs_the_pipeline_on_embedded_samples() {
     let cx = TestContext::new();
-    let run = cx.srl(&["demo", "--out", "d"]);
+    let run = cx.srl(&["demo", "--out", "d", "--no-train"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("1. import: imported 2 trajectories with 17 steps"), "{}", run.stdout);
     assert!(run.stdout.contains("2. steps:  built 17 step instances"), "{}", run.stdout);

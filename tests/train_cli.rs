@@ -140,6 +140,17 @@ fn train_runs_both_stages_and_writes_metrics_evaluations_and_a_checkpoint() {
     srl::policy::tokenizer::TextTokenizer::from_hf(&cx.path("run/checkpoint")).unwrap();
     let saved = std::fs::read_to_string(cx.path("run/config.toml")).unwrap();
     assert!(saved.contains("sft-then-srl"), "{saved}");
+    let report = cx.srl(&["report", "run"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let markdown = cx.read("run/report.md");
+    assert!(markdown.contains("| after-sft | 2 |"), "{markdown}");
+    for png in ["reward.png", "format.png", "loss.png", "time.png"] {
+        let bytes = std::fs::read(cx.path(&format!("run/{png}"))).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{png}");
+        assert!(markdown.contains(png), "{png} is not in the report");
+    }
+    let not_a_run = cx.srl(&["report", "tiny"]);
+    assert!(not_a_run.code == 1 && not_a_run.stderr.contains("metrics.jsonl"), "{}", not_a_run.stderr);
     // A finished run refuses to be overwritten.
     let again = cx.srl(&["train", "--config", "run.toml", "--out", "run"]);
     assert_eq!(again.code, 1, "{}", again.stderr);
@@ -189,4 +200,64 @@ fn configuration_mistakes_are_reported() {
     assert!(missing.code != 0 && missing.stderr.contains("absent.toml"), "{}", missing.stderr);
     let nothing = cx.srl(&["train", "--resume", "no-such-run"]);
     assert!(nothing.code != 0 && nothing.stderr.contains("no-such-run"), "{}", nothing.stderr);
+}
+
+/// Dynamic sampling by hand: with a scorer that gives the first two prompts' groups equal
+/// rewards and the later ones varied rewards, a step asking for 2 groups samples 2 rounds of 2
+/// prompts, keeps the 2 varied groups, and its advantages are the hand-computed GRPO ones.
+#[test]
+fn dynamic_sampling_refills_the_batch_with_new_prompts() {
+    use srl::policy::sample::SamplingConfig;
+    use srl::steps::StepInstance;
+    use srl::train::grpo::AdvantageConfig;
+    use srl::train::srl::{sample_step, Prompt, RolloutOptions, RolloutReward};
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    let loaded = srl::policy::load::load(&cx.path("tiny"), DType::F32, &Device::Cpu).unwrap();
+    let tokenizer = srl::policy::tokenizer::TextTokenizer::from_hf(&cx.path("tiny")).unwrap();
+    let instance = |k: usize| -> StepInstance {
+        serde_json::from_value(serde_json::json!({
+            "schema": "srl.step/1", "id": format!("t/{k}"), "trajectory_id": "t", "instance_id": null,
+            "step_index": k, "n_steps": 4, "messages": [], "target": "x",
+            "target_action": {"tool": "bash", "args": {"command": "ls"}}
+        }))
+        .unwrap()
+    };
+    let instances: Vec<StepInstance> = (0..4).map(instance).collect();
+    let prompts: Vec<Prompt> = instances.iter().map(|i| Prompt { ids: vec![1, 2, 3], instance: i }).collect();
+    let options = RolloutOptions {
+        prompts_per_step: 2,
+        group_size: 4,
+        sampling: SamplingConfig { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 3, seed: 0 },
+        advantage: AdvantageConfig { scale_by_std: true, epsilon: 1e-6 },
+        min_group_std: 1e-4,
+        max_sampling_rounds: 3,
+        response_prefix: String::new(),
+    };
+    // Prompts 0 and 1: every rollout scores 0.5 (dropped). Prompts 2 and 3: 1, 0, 0, 0.
+    let mut calls = [0usize; 4];
+    let mut score = |instance: &StepInstance, _: &str| -> anyhow::Result<RolloutReward> {
+        let k = instance.step_index;
+        calls[k] += 1;
+        let reward = if k < 2 {
+            0.5
+        } else if calls[k] == 1 {
+            1.0
+        } else {
+            0.0
+        };
+        Ok(RolloutReward { reward, format_ok: true, similarity: Some(reward), execution: None })
+    };
+    let mut cursor = 0;
+    let (batch, stats) =
+        sample_step(&loaded.model, &tokenizer, &prompts, &mut cursor, &options, 7, &mut score).unwrap();
+    assert_eq!((stats.sampled_groups, stats.kept_groups), (4, 2));
+    assert_eq!(cursor, 0, "four prompts drawn, the cursor wrapped around");
+    assert_eq!(batch.prompts.len(), 8);
+    // Rewards [1, 0, 0, 0]: mean 0.25, population std sqrt(3)/4 = 0.4330127; (r - mean) / (std + 1e-6).
+    let expect = [1.7320468, -0.5773489, -0.5773489, -0.5773489];
+    for (got, want) in batch.advantages.iter().zip(expect.iter().chain(expect.iter())) {
+        assert!((got - want).abs() < 1e-5, "{:?}", batch.advantages);
+    }
+    assert_eq!(stats.rewards.len(), 16);
 }

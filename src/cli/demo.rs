@@ -1,8 +1,12 @@
-//! `srl demo`: the pipeline, small, on the sample trajectories embedded in the binary.
+//! `srl demo`: the pipeline, small.
 //!
-//! It writes the samples to the output directory, imports them with the real importers,
-//! builds step instances, and scores a few kinds of completion for a handful of steps, so a
-//! newcomer sees every stage's output in one run with nothing downloaded.
+//! First on the sample trajectories embedded in the binary: import them with the real
+//! importers, build step instances, and score a few kinds of completion. Then, unless
+//! `--no-train`, training: fetch the embedded student (SmolLM2-135M-Instruct) if missing, import
+//! the shipped tasks' expert trajectories, build step instances, evaluate the student on
+//! held-out steps, run a short SFT warm-up and a few SRL steps whose reward mixes similarity and
+//! execution in a sandbox (Docker when its daemon and image are there, else local), evaluate
+//! again, and write the report. About 10 minutes on 2 cores.
 
 use std::fs;
 use std::path::PathBuf;
@@ -14,6 +18,8 @@ use crate::action::{render, Action};
 use crate::jsonl::write_record;
 use crate::reward::{step_reward, RewardConfig};
 use crate::steps::{build_instances, StepInstance, StepOptions, StepStats};
+use crate::train::config::{Mode, TrainConfig};
+use crate::train::run::Event;
 use crate::trajectory::read::{import_paths, ImportOptions};
 
 const SAMPLES: [(&str, &str); 2] = [
@@ -23,9 +29,18 @@ const SAMPLES: [(&str, &str); 2] = [
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Directory for the demo's files (samples, trajectories.jsonl, steps.jsonl)
+    /// Directory for the demo's files (samples, trajectories.jsonl, steps.jsonl, train/)
     #[arg(long, default_value = "srl-demo")]
     out: PathBuf,
+    /// Stop after the reward stage: no model, no training
+    #[arg(long)]
+    no_train: bool,
+    /// The student (fetched by scripts/fetch-model.sh when it is the default and missing)
+    #[arg(long, default_value = "models/SmolLM2-135M-Instruct.Q4_1.gguf")]
+    model: PathBuf,
+    /// The shipped tasks, whose expert trajectories the student is trained on
+    #[arg(long, default_value = "tasks")]
+    tasks: PathBuf,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -69,6 +84,120 @@ pub fn run(args: Args) -> Result<Outcome> {
         }
     }
     println!("files written to {}", args.out.display());
+    if args.no_train {
+        return Ok(Outcome::Clean);
+    }
+    train_small(&args)
+}
+
+/// The training half of the demo.
+fn train_small(args: &Args) -> Result<Outcome> {
+    if !args.model.is_file() {
+        println!("4. model: {} is missing; fetching it with scripts/fetch-model.sh", args.model.display());
+        let fetched = std::process::Command::new("bash").arg("scripts/fetch-model.sh").status();
+        if !matches!(fetched, Ok(status) if status.success()) || !args.model.is_file() {
+            anyhow::bail!(
+                "cannot fetch the student model to {} (run scripts/fetch-model.sh from the repository root, or pass --no-train)",
+                args.model.display()
+            );
+        }
+    }
+    let trajectory_files: Vec<PathBuf> = crate::task::taskdir::task_dirs(&args.tasks)
+        .with_context(|| format!("the demo trains on the shipped tasks in {}", args.tasks.display()))?
+        .into_iter()
+        .map(|dir| dir.join("trajectory.jsonl"))
+        .filter(|path| path.is_file())
+        .collect();
+    let mut trajectories = Vec::new();
+    let summary = import_paths(&trajectory_files, &ImportOptions { format: None, strict: true }, &mut |t| {
+        trajectories.push(t);
+        Ok(())
+    })?;
+    let step_options = StepOptions { context_rounds: Some(1), max_observation_chars: 300 };
+    let mut stats = StepStats::default();
+    let instances: Vec<StepInstance> =
+        trajectories.iter().flat_map(|t| build_instances(t, &step_options, &mut stats)).collect();
+    let steps_path = args.out.join("task-steps.jsonl");
+    let mut out = crate::atomic::AtomicFile::create(&steps_path)?;
+    for instance in &instances {
+        write_record(&mut out, instance)?;
+    }
+    out.commit()?;
+    println!("4. expert trajectories of the shipped tasks: {}; {}", summary.line(), stats.line());
+
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let docker = runtime.block_on(crate::sandbox::docker::image_available(crate::sandbox::docker::DEFAULT_IMAGE));
+    let sandbox = if docker { "docker" } else { "local" };
+    if !docker {
+        println!("   sandbox: local (for Docker: scripts/docker-up.sh && srl sandbox build)");
+    }
+    let mut config = TrainConfig {
+        mode: Mode::SftThenSrl,
+        model: args.model.clone(),
+        steps: steps_path,
+        out: args.out.join("train"),
+        seed: 1,
+        response_prefix: "<think>\n".into(),
+        max_prompt_tokens: 900,
+        ..TrainConfig::default()
+    };
+    config.sft.train_steps = 3;
+    config.sft.batch_size = 1;
+    config.sft.learning_rate = 1e-4;
+    config.sft.warmup_steps = 1;
+    config.srl.train_steps = 2;
+    config.srl.prompts_per_step = 1;
+    config.srl.group_size = 4;
+    config.srl.temperature = 0.8;
+    config.srl.max_new_tokens = 64;
+    config.srl.learning_rate = 5e-6;
+    config.srl.log_kl = false;
+    config.srl.max_sampling_rounds = 2;
+    config.reward.w_sim = 0.5;
+    config.reward.w_exec = 0.5;
+    config.reward.tasks = args.tasks.clone();
+    config.reward.sandbox = sandbox.into();
+    config.eval.holdout_trajectories = 2;
+    config.eval.max_instances = 4;
+    config.eval.max_new_tokens = 64;
+    if config.out.exists() {
+        fs::remove_dir_all(&config.out).with_context(|| format!("cannot remove {}", config.out.display()))?;
+    }
+    println!(
+        "5. training {} ({}): SFT warm-up then SRL, reward 0.5 similarity + 0.5 execution ({sandbox} sandbox)",
+        config.model.display(),
+        config.mode.name()
+    );
+    let mut evaluations = Vec::new();
+    crate::train::run::run(&config, false, None, &mut |event| match event {
+        Event::Message(text) => println!("   {text}"),
+        Event::Step { metrics, total_steps } => println!(
+            "   step {}/{total_steps} {}: loss {}, reward {}, format errors {}, {:.0} s",
+            metrics.step + 1,
+            metrics.stage,
+            metrics.loss.map_or("-".into(), |l| format!("{l:.3}")),
+            metrics.reward_mean.map_or("-".into(), |r| format!("{r:.3}")),
+            metrics.format_error_rate.map_or("-".into(), |r| format!("{:.0}%", 100.0 * r)),
+            metrics.seconds_generation + metrics.seconds_reward + metrics.seconds_update
+        ),
+        Event::Eval(result) => {
+            println!("   evaluated {}: mean reward {:.3}", result.label, result.mean_reward);
+            evaluations.push(result.clone());
+        }
+    })?;
+    crate::train::report::write_report(&config.out)?;
+    println!("6. held-out step instances, greedy decoding:");
+    println!("   {:<10} {:>10} {:>14} {:>14}", "when", "instances", "mean reward", "format errors");
+    for e in &evaluations {
+        println!(
+            "   {:<10} {:>10} {:>14.3} {:>13.0}%",
+            e.label,
+            e.instances,
+            e.mean_reward,
+            100.0 * e.format_error_rate
+        );
+    }
+    println!("report: {} (curves: *.png beside it)", config.out.join("report.md").display());
     Ok(Outcome::Clean)
 }
 

@@ -12,6 +12,7 @@ mod grade;
 mod import;
 mod mine;
 mod replay;
+mod report;
 mod reward;
 mod sandbox;
 mod similarity;
@@ -62,8 +63,10 @@ enum Command {
     Grade(grade::Args),
     /// Turn a commit that changes code and tests into a task instance (tests derived by running them)
     Mine(mine::Args),
-    /// Train a candle student with GRPO on step instances (SRL step-wise reward)
+    /// Train a candle student on step instances: SFT, SRL (GRPO, step-wise rewards) or SFT then SRL
     Train(train::Args),
+    /// Plot a training run's curves (PNG) and summarise its evaluations (markdown)
+    Report(report::Args),
     /// Run a model as an agent on task instances in sandboxes, write trajectories and predictions, grade them
     Agent(agent::Args),
 }
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Grade(args) => grade::run(args),
         Command::Mine(args) => mine::run(args),
         Command::Train(args) => train::run(args),
+        Command::Report(args) => report::run(args),
         Command::Agent(args) => agent::run(args),
     };
     match result {

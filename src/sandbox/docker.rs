@@ -107,6 +107,12 @@ pub async fn daemon_available() -> bool {
     matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Some(_)))
 }
 
+/// Whether a daemon answers and already holds `image` (so a sandbox can start without a build).
+pub async fn image_available(image: &str) -> bool {
+    let inspect = async { connect().await.ok()?.inspect_image(image).await.ok() };
+    matches!(tokio::time::timeout(PING_TIMEOUT * 2, inspect).await, Ok(Some(_)))
+}
+
 async fn connect() -> Result<Docker> {
     let hint = "cannot reach the Docker daemon (start one with scripts/docker-up.sh)";
     let docker = Docker::connect_with_local_defaults().context(hint)?;

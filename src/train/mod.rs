@@ -1,7 +1,8 @@
 //! Training the student: GRPO's advantage and filtering arithmetic (`grpo`, pure), the clipped
 //! policy loss (`loss`), optimisation steps (`update`, `optim`), SRL rollouts with step rewards
 //! (`srl`) and execution rewards (`execution`), SFT targets (`sft`), greedy evaluation
-//! (`evaluate`), checkpoints (`checkpoint`), and the `srl train` driver (`run`, `config`).
+//! (`evaluate`), checkpoints (`checkpoint`), the `srl train` driver (`run`, `config`) and its
+//! plots (`report`).
 
 pub mod checkpoint;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod execution;
 pub mod grpo;
 pub mod loss;
 pub mod optim;
+pub mod report;
 pub mod run;
 pub mod sft;
 pub mod srl;
