@@ -413,3 +413,35 @@ fn recomputed_backward_matches_the_ordinary_backward() {
         }
     }
 }
+
+/// LoRA: a freshly adapted model equals its base (B starts at zero); once the adapters move, the
+/// merged Hugging Face weights give the adapted model's logits, and only adapters are variables.
+#[test]
+fn lora_adapters_start_neutral_and_merge_exactly() {
+    use srl::policy::model::lora::LoraConfig;
+    let cfg = tiny_config("llama", true);
+    let (varmap, model) = random_model(&cfg, DType::F32);
+    let base = named_tensors(&varmap);
+    let vb = VarBuilder::from_tensors(base.clone(), DType::F32, &Device::Cpu);
+    let mut adapted = Model::new(&cfg, vb).unwrap();
+    let adapters = VarMap::new();
+    let lora = LoraConfig { rank: 2, alpha: 4.0, targets: vec!["q_proj".into(), "down_proj".into()] };
+    adapted.attach_lora(&lora, &VarBuilder::from_varmap(&adapters, DType::F32, &Device::Cpu)).unwrap();
+    // 2 layers x (q_proj + down_proj) x (A + B)
+    assert_eq!(adapters.all_vars().len(), 8);
+    let input = ids(&[&[3, 1, 4, 1, 5, 9]]);
+    let before = model.forward(&input, None).unwrap();
+    assert!(max_abs_diff(&before, &adapted.forward(&input, None).unwrap()) < 1e-6);
+    for var in adapters.all_vars() {
+        var.set(&Tensor::randn(0f32, 0.3, var.shape(), &Device::Cpu).unwrap()).unwrap();
+    }
+    let moved = adapted.forward(&input, None).unwrap();
+    assert!(max_abs_diff(&before, &moved) > 1e-3, "the adapters change nothing");
+    let mut merged = base;
+    merged.extend(adapted.merged_weights().unwrap());
+    let plain = Model::new(&cfg, VarBuilder::from_tensors(merged, DType::F32, &Device::Cpu)).unwrap();
+    assert!(max_abs_diff(&moved, &plain.forward(&input, None).unwrap()) < 1e-4);
+    let bad = LoraConfig { rank: 2, alpha: 4.0, targets: vec!["qproj".into()] };
+    let err = adapted.attach_lora(&bad, &VarBuilder::from_varmap(&adapters, DType::F32, &Device::Cpu));
+    assert!(err.unwrap_err().to_string().contains("qproj"));
+}

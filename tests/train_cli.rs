@@ -261,3 +261,35 @@ fn dynamic_sampling_refills_the_batch_with_new_prompts() {
     }
     assert_eq!(stats.rewards.len(), 16);
 }
+
+/// LoRA: only the adapters train; the checkpoint holds merged weights that load as a plain model
+/// and differ from the base, plus the adapters, and a LoRA run resumes.
+#[test]
+fn lora_runs_train_adapters_and_export_merged_weights() {
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    sample_steps(&cx);
+    let config = "mode = \"sft\"\nmodel = \"tiny\"\nsteps = \"s.jsonl\"\n[sft]\ntrain_steps = 2\nbatch_size = 1\nlearning_rate = 1e-2\n\
+                  [eval]\nenabled = false\n[lora]\nrank = 2\nalpha = 4.0\ntargets = [\"q_proj\", \"up_proj\"]\n";
+    std::fs::write(cx.path("lora.toml"), config).unwrap();
+    let first = cx.srl(&["train", "--config", "lora.toml", "--out", "run", "--stop-after-steps", "1"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("LoRA rank 2"), "{}", first.stderr);
+    let second = cx.srl(&["train", "--resume", "run"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(lines(&cx, "run/metrics.jsonl").len(), 2);
+    assert!(cx.path("run/checkpoint/adapter.safetensors").is_file());
+    let base = srl::policy::load::load(&cx.path("tiny"), DType::F32, &Device::Cpu).unwrap();
+    let trained = srl::policy::load::load(&cx.path("run/checkpoint"), DType::F32, &Device::Cpu).unwrap();
+    let weight = |m: &srl::policy::load::LoadedModel, name: &str| {
+        m.varmap.data().lock().unwrap()[name].as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    };
+    for (name, changes) in [
+        ("model.layers.0.self_attn.q_proj.weight", true),
+        ("model.layers.1.mlp.up_proj.weight", true),
+        ("model.layers.0.self_attn.k_proj.weight", false),
+        ("model.embed_tokens.weight", false),
+    ] {
+        assert_eq!(weight(&base, name) != weight(&trained, name), changes, "{name}");
+    }
+}

@@ -340,6 +340,15 @@ impl SimpleBackend for VarMapLoader {
 /// Writes `model.safetensors` (Hugging Face keys, `dtype` = f32, bf16 or f16) and `config.json`
 /// into `dir`, each through a temporary file renamed into place.
 pub fn save_hf(varmap: &VarMap, config: &Config, dir: &Path, dtype: DType) -> Result<()> {
+    let tensors = {
+        let vars = varmap.data().lock().map_err(|_| poisoned())?;
+        vars.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect()
+    };
+    save_hf_tensors(tensors, config, dir, dtype)
+}
+
+/// As `save_hf`, from named tensors (Hugging Face keys).
+pub fn save_hf_tensors(tensors: HashMap<String, Tensor>, config: &Config, dir: &Path, dtype: DType) -> Result<()> {
     let torch_dtype = match dtype {
         DType::F32 => "float32",
         DType::BF16 => "bfloat16",
@@ -347,14 +356,11 @@ pub fn save_hf(varmap: &VarMap, config: &Config, dir: &Path, dtype: DType) -> Re
         other => bail!("cannot save weights as {other:?}; use f32, bf16 or f16"),
     };
     fs::create_dir_all(dir).with_context(|| format!("failed to create directory {}", dir.display()))?;
-    let tensors = {
-        let vars = varmap.data().lock().map_err(|_| poisoned())?;
-        let mut tensors = HashMap::new();
-        for (name, var) in vars.iter() {
-            tensors.insert(name.clone(), var.as_tensor().detach().to_dtype(dtype)?.to_device(&Device::Cpu)?);
-        }
-        tensors
-    };
+    let mut converted = HashMap::new();
+    for (name, tensor) in tensors {
+        converted.insert(name, tensor.to_dtype(dtype)?.to_device(&Device::Cpu)?);
+    }
+    let tensors = converted;
     let weights_path = dir.join("model.safetensors");
     let temp_path = dir.join(format!(".model.safetensors.tmp{}", std::process::id()));
     candle_core::safetensors::save(&tensors, &temp_path)

@@ -1,7 +1,8 @@
 //! Checkpoints of a training run, so `--resume RUN_DIR` continues exactly where it stopped.
 //!
 //! `RUN_DIR/checkpoint/` is a complete Hugging Face model directory (`model.safetensors` in
-//! f32, `config.json`, tokenizer files) plus `optimizer.safetensors` (AdamW moments) and
+//! f32 with any LoRA adapters merged, `config.json`, tokenizer files) plus, with LoRA,
+//! `adapter.safetensors`, and `optimizer.safetensors` (AdamW moments) and
 //! `trainer.json` (stage, step, data cursors, how many metric lines belong to it). A new
 //! checkpoint is written to `.checkpoint.tmp` and swapped in with renames, so a crash at any
 //! moment leaves either the old or the new checkpoint whole. Sampling seeds derive from the
@@ -11,12 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use candle_core::DType;
-use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::optim::AdamW;
-use crate::policy::model::Config;
+use super::student::Student;
 use crate::policy::tokenizer::TextTokenizer;
 
 /// Where training stands; saved with every checkpoint.
@@ -59,8 +58,7 @@ pub fn load_state(checkpoint: &Path) -> Result<TrainerState> {
 /// Writes the weights, tokenizer, optimizer moments and trainer state as the run's checkpoint.
 pub fn save(
     run: &Path,
-    varmap: &VarMap,
-    config: &Config,
+    student: &Student,
     tokenizer: &TextTokenizer,
     optimizer: Option<&AdamW>,
     state: &TrainerState,
@@ -69,7 +67,7 @@ pub fn save(
     if temp.exists() {
         fs::remove_dir_all(&temp).with_context(|| format!("cannot remove {}", temp.display()))?;
     }
-    crate::policy::load::save_hf(varmap, config, &temp, DType::F32)?;
+    student.save(&temp)?;
     tokenizer.save(&temp)?;
     if let Some(optimizer) = optimizer {
         optimizer.save(&temp.join("optimizer.safetensors"))?;

@@ -55,6 +55,7 @@ pub struct TrainConfig {
     pub sft: SftConfig,
     pub reward: RewardWeights,
     pub eval: EvalConfig,
+    pub lora: crate::policy::model::lora::LoraConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +153,7 @@ impl Default for TrainConfig {
             sft: SftConfig::default(),
             reward: RewardWeights::default(),
             eval: EvalConfig::default(),
+            lora: Default::default(),
         }
     }
 }
@@ -285,6 +287,13 @@ holdout_trajectories = 0      # the last N trajectories (by id) are held out for
 max_instances = 0             # 0 = every held-out step instance
 max_new_tokens = 256
 enabled = true                # greedy evaluation before training, between stages and after
+
+[lora]
+# rank 0 trains every weight; rank > 0 freezes the base and trains low-rank adapters on the
+# target projections (merged into the checkpoint's weights; adapter.safetensors beside them).
+rank = 0
+alpha = 16.0
+targets = ["q_proj", "v_proj"]   # of q_proj k_proj v_proj o_proj gate_proj up_proj down_proj
 "#;
 
 impl TrainConfig {

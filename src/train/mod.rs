@@ -2,7 +2,7 @@
 //! policy loss (`loss`), optimisation steps (`update`, `optim`), SRL rollouts with step rewards
 //! (`srl`) and execution rewards (`execution`), SFT targets (`sft`), greedy evaluation
 //! (`evaluate`), checkpoints (`checkpoint`), the `srl train` driver (`run`, `config`) and its
-//! plots (`report`).
+//! plots (`report`); `student` is the model being trained (all weights, or LoRA adapters).
 
 pub mod checkpoint;
 pub mod config;
@@ -15,4 +15,5 @@ pub mod report;
 pub mod run;
 pub mod sft;
 pub mod srl;
+pub mod student;
 pub mod update;

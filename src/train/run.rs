@@ -18,9 +18,10 @@ use super::loss::LossConfig;
 use super::optim::AdamW;
 use super::sft::{sft_batch, target_ids};
 use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward};
+use super::student::Student;
 use super::update::{kl_k3, padded, sft_update, update, UpdateOptions};
 use crate::policy::chat::{Template, Turn};
-use crate::policy::load::{load, LoadedModel};
+use crate::policy::load::load;
 use crate::policy::logprob::completion_logprobs_at;
 use crate::policy::sample::SamplingConfig;
 use crate::policy::tokenizer::TextTokenizer;
@@ -99,20 +100,28 @@ pub fn run(
     if !resume {
         crate::atomic::write_file(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
     }
-    let dev = Device::Cpu;
     let tokenizer = if config.model.is_dir() {
         TextTokenizer::from_hf(&config.model)?
     } else {
         TextTokenizer::from_gguf(&config.model)?
     };
     let template = Template::detect(tokenizer.chat_template.as_deref())?;
-    let (loaded, mut state) = match &resume_from {
+    let mut state = match &resume_from {
         Some(dir) => {
             report(Event::Message(format!("resuming from {}", dir.display())));
-            (load(dir, DType::F32, &dev)?, checkpoint::load_state(dir)?)
+            checkpoint::load_state(dir)?
         }
-        None => (load(&config.model, DType::F32, &dev)?, TrainerState::default()),
+        None => TrainerState::default(),
     };
+    let loaded = Student::load(&config.model, &config.lora, resume_from.as_deref())?;
+    if config.lora.rank > 0 {
+        report(Event::Message(format!(
+            "LoRA rank {} on {}: {} trainable parameters",
+            config.lora.rank,
+            config.lora.targets.join(", "),
+            loaded.trainable_parameters()
+        )));
+    }
     if state.finished {
         report(Event::Message(format!("{}: the run is already finished", out.display())));
         return Ok(state);
@@ -195,7 +204,7 @@ fn stage_steps(config: &TrainConfig, stage: Stage) -> usize {
 
 struct Trainer<'a, 'r> {
     config: &'a TrainConfig,
-    loaded: &'a LoadedModel,
+    loaded: &'a Student,
     tokenizer: &'a TextTokenizer,
     state: &'a mut TrainerState,
     metrics_path: &'a Path,
@@ -214,14 +223,7 @@ impl Trainer<'_, '_> {
     }
 
     fn save(&mut self, optimizer: Option<&AdamW>) -> Result<()> {
-        checkpoint::save(
-            &self.config.out,
-            &self.loaded.varmap,
-            &self.loaded.config,
-            self.tokenizer,
-            optimizer,
-            self.state,
-        )
+        checkpoint::save(&self.config.out, self.loaded, self.tokenizer, optimizer, self.state)
     }
 
     fn maybe_evaluate(&mut self, label: &str) -> Result<()> {
@@ -263,7 +265,7 @@ impl Trainer<'_, '_> {
     }
 
     fn optimizer(&self, lr: f64, warmup: usize, weight_decay: f64, resume_from: Option<&Path>) -> Result<AdamW> {
-        let mut optimizer = AdamW::new(&self.loaded.varmap, lr, warmup, weight_decay)?;
+        let mut optimizer = AdamW::new(&self.loaded.trainable, lr, warmup, weight_decay)?;
         if let Some(dir) = resume_from.filter(|_| self.state.optimizer_steps > 0) {
             optimizer.load(&dir.join("optimizer.safetensors"), self.state.optimizer_steps)?;
         }
@@ -300,7 +302,7 @@ impl Trainer<'_, '_> {
             let tokens: usize = t.iter().map(Vec::len).sum();
             let stats = sft_update(
                 &loaded.model,
-                &loaded.varmap,
+                &loaded.trainable,
                 &mut optimizer,
                 &p,
                 &t,
@@ -423,7 +425,7 @@ impl Trainer<'_, '_> {
             let (mut losses, mut norms) = (Vec::new(), Vec::new());
             if !batch.prompts.is_empty() {
                 for _ in 0..cfg.passes {
-                    let s = update(&loaded.model, &loaded.varmap, &mut optimizer, &batch, &update_options)?;
+                    let s = update(&loaded.model, &loaded.trainable, &mut optimizer, &batch, &update_options)?;
                     losses.push(f64::from(s.loss));
                     norms.push(f64::from(s.grad_norm));
                 }

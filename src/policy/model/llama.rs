@@ -19,6 +19,13 @@ use serde::{Deserialize, Serialize};
 
 mod recompute;
 
+use super::lora::{LoraConfig, Projection, PROJECTIONS};
+
+/// A projection named by its Hugging Face key prefix, for adapters and merged export.
+fn projection(base: Linear, vb: &VarBuilder, name: &str) -> Projection {
+    Projection::new(base, format!("{}.{name}", vb.prefix()))
+}
+
 /// The additive attention bias of a masked key; finite so that no op sees `-inf * 0`.
 const MASKED: f32 = -1e9;
 
@@ -218,10 +225,10 @@ struct Positions {
 }
 
 struct Attention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-    o_proj: Linear,
+    q_proj: Projection,
+    k_proj: Projection,
+    v_proj: Projection,
+    o_proj: Projection,
     n_heads: usize,
     n_kv_heads: usize,
     head_dim: usize,
@@ -233,10 +240,26 @@ impl Attention {
         let (n_heads, n_kv_heads) = (cfg.num_attention_heads, cfg.num_kv_heads());
         let qkv_bias = cfg.qkv_bias();
         Ok(Self {
-            q_proj: candle_nn::linear_b(hidden, n_heads * head_dim, qkv_bias, vb.pp("q_proj"))?,
-            k_proj: candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("k_proj"))?,
-            v_proj: candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("v_proj"))?,
-            o_proj: candle_nn::linear_b(n_heads * head_dim, hidden, cfg.o_bias(), vb.pp("o_proj"))?,
+            q_proj: projection(
+                candle_nn::linear_b(hidden, n_heads * head_dim, qkv_bias, vb.pp("q_proj"))?,
+                &vb,
+                "q_proj",
+            ),
+            k_proj: projection(
+                candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("k_proj"))?,
+                &vb,
+                "k_proj",
+            ),
+            v_proj: projection(
+                candle_nn::linear_b(hidden, n_kv_heads * head_dim, qkv_bias, vb.pp("v_proj"))?,
+                &vb,
+                "v_proj",
+            ),
+            o_proj: projection(
+                candle_nn::linear_b(n_heads * head_dim, hidden, cfg.o_bias(), vb.pp("o_proj"))?,
+                &vb,
+                "o_proj",
+            ),
             n_heads,
             n_kv_heads,
             head_dim,
@@ -244,7 +267,7 @@ impl Attention {
     }
 
     /// `[b, t, hidden]` → `[b, heads, t, head_dim]`.
-    fn project(&self, proj: &Linear, xs: &Tensor, heads: usize) -> Result<Tensor> {
+    fn project(&self, proj: &Projection, xs: &Tensor, heads: usize) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
         proj.forward(xs)?.reshape((b, t, heads, self.head_dim))?.transpose(1, 2)
     }
@@ -278,18 +301,18 @@ impl Attention {
 
 /// SwiGLU: `down(silu(gate(x)) * up(x))`.
 struct Mlp {
-    gate_proj: Linear,
-    up_proj: Linear,
-    down_proj: Linear,
+    gate_proj: Projection,
+    up_proj: Projection,
+    down_proj: Projection,
 }
 
 impl Mlp {
     fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         let (hidden, inter) = (cfg.hidden_size, cfg.intermediate_size);
         Ok(Self {
-            gate_proj: candle_nn::linear_no_bias(hidden, inter, vb.pp("gate_proj"))?,
-            up_proj: candle_nn::linear_no_bias(hidden, inter, vb.pp("up_proj"))?,
-            down_proj: candle_nn::linear_no_bias(inter, hidden, vb.pp("down_proj"))?,
+            gate_proj: projection(candle_nn::linear_no_bias(hidden, inter, vb.pp("gate_proj"))?, &vb, "gate_proj"),
+            up_proj: projection(candle_nn::linear_no_bias(hidden, inter, vb.pp("up_proj"))?, &vb, "up_proj"),
+            down_proj: projection(candle_nn::linear_no_bias(inter, hidden, vb.pp("down_proj"))?, &vb, "down_proj"),
         })
     }
 
@@ -366,6 +389,50 @@ impl Model {
 
     pub fn dtype(&self) -> DType {
         self.embed_tokens.embeddings().dtype()
+    }
+
+    fn projections_mut(&mut self) -> impl Iterator<Item = &mut Projection> {
+        self.layers.iter_mut().flat_map(|l| {
+            let a = &mut l.self_attn;
+            let m = &mut l.mlp;
+            [
+                &mut a.q_proj,
+                &mut a.k_proj,
+                &mut a.v_proj,
+                &mut a.o_proj,
+                &mut m.gate_proj,
+                &mut m.up_proj,
+                &mut m.down_proj,
+            ]
+        })
+    }
+
+    /// Adds LoRA adapters (variables created in `vb`) to the projections `cfg.targets` names.
+    pub fn attach_lora(&mut self, cfg: &LoraConfig, vb: &VarBuilder) -> Result<()> {
+        if let Some(bad) = cfg.targets.iter().find(|t| !PROJECTIONS.contains(&t.as_str())) {
+            bail!("unknown LoRA target {bad:?}; the projections are {}", PROJECTIONS.join(", "));
+        }
+        if cfg.rank == 0 {
+            bail!("a LoRA rank must be at least 1");
+        }
+        for projection in self.projections_mut() {
+            if cfg.targets.iter().any(|t| t == projection.kind()) {
+                projection.adapt(cfg, vb)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The adapted projections' weights with their adapters folded in, by Hugging Face key.
+    pub fn merged_weights(&self) -> Result<std::collections::HashMap<String, Tensor>> {
+        let mut out = std::collections::HashMap::new();
+        for l in &self.layers {
+            let (a, m) = (&l.self_attn, &l.mlp);
+            for p in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+                p.merged(&mut out)?;
+            }
+        }
+        Ok(out)
     }
 
     /// Logits `[b, t, vocab]` for every position of `input_ids` (`[b, t]`, u32). With an

@@ -4,5 +4,6 @@
 //! Only the Llama/Qwen2 family exists so far; the loaders in `policy::load` build it.
 
 pub mod llama;
+pub mod lora;
 
 pub use llama::{Cache, Config, Model};

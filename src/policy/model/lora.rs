@@ -1,0 +1,84 @@
+//! Low-rank adapters (LoRA): a projection `y = x·Wᵀ (+ b)` becomes `y + (α/r)·(x·Aᵀ)·Bᵀ` with
+//! trainable `A [r, in]` (Kaiming-uniform, as PEFT initialises it) and `B [out, r]` (zeros, so an
+//! adapted model starts identical to its base). The base weights are plain tensors, not
+//! variables, so back-propagation computes no gradient for them. `merged` folds the adapters back
+//! into Hugging Face weights for export.
+
+use std::collections::HashMap;
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Init, Linear, VarBuilder};
+use serde::{Deserialize, Serialize};
+
+/// Which projections get adapters, and their shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoraConfig {
+    /// 0 = no adapters: every weight is trained.
+    pub rank: usize,
+    pub alpha: f64,
+    /// Projection names (`q_proj`, `k_proj`, `v_proj`, `o_proj`, `gate_proj`, `up_proj`, `down_proj`).
+    pub targets: Vec<String>,
+}
+
+impl Default for LoraConfig {
+    fn default() -> Self {
+        LoraConfig { rank: 0, alpha: 16.0, targets: ["q_proj", "v_proj"].map(String::from).to_vec() }
+    }
+}
+
+pub const PROJECTIONS: [&str; 7] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+struct Adapter {
+    a: Tensor,
+    b: Tensor,
+    scale: f64,
+}
+
+/// A linear projection, optionally with a low-rank adapter. `name` is its Hugging Face key
+/// prefix (`model.layers.3.self_attn.q_proj`).
+pub struct Projection {
+    pub(super) base: Linear,
+    name: String,
+    adapter: Option<Adapter>,
+}
+
+impl Projection {
+    pub(super) fn new(base: Linear, name: String) -> Projection {
+        Projection { base, name, adapter: None }
+    }
+
+    /// The projection's short name (`q_proj`).
+    pub(super) fn kind(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
+    /// Adds an adapter whose variables live in `vb` under `<name>.lora_A.weight` / `lora_B`.
+    pub(super) fn adapt(&mut self, cfg: &LoraConfig, vb: &VarBuilder) -> Result<()> {
+        let (out_dim, in_dim) = self.base.weight().dims2()?;
+        let vb = vb.pp(&self.name);
+        let a = vb.get_with_hints((cfg.rank, in_dim), "lora_A.weight", candle_nn::init::DEFAULT_KAIMING_UNIFORM)?;
+        let b = vb.get_with_hints((out_dim, cfg.rank), "lora_B.weight", Init::Const(0.0))?;
+        self.adapter = Some(Adapter { a, b, scale: cfg.alpha / cfg.rank as f64 });
+        Ok(())
+    }
+
+    /// `W + (α/r)·B·A` under the Hugging Face weight key, when adapted.
+    pub(super) fn merged(&self, out: &mut HashMap<String, Tensor>) -> Result<()> {
+        if let Some(adapter) = &self.adapter {
+            let delta = (adapter.b.matmul(&adapter.a)? * adapter.scale)?;
+            let merged = (self.base.weight() + delta.to_dtype(self.base.weight().dtype())?)?;
+            out.insert(format!("{}.weight", self.name), merged.detach());
+        }
+        Ok(())
+    }
+}
+
+impl Module for Projection {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let ys = self.base.forward(xs)?;
+        let Some(adapter) = &self.adapter else { return Ok(ys) };
+        let low = xs.broadcast_matmul(&adapter.a.t()?)?.broadcast_matmul(&adapter.b.t()?)?;
+        ys + (low * adapter.scale)?
+    }
+}
