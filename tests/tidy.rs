@@ -79,7 +79,7 @@ const ALLOWED: [(&str, &[&str]); 10] = [
     ("sandbox", &["action"]),
     ("task", &["sandbox", "trajectory", "action", "reward", "jsonl", "atomic"]),
     ("policy", &["steps", "atomic"]),
-    ("train", &["policy", "reward", "steps", "sandbox", "action", "task", "atomic"]),
+    ("train", &["policy", "reward", "steps", "sandbox", "action", "task", "atomic", "agent"]),
     ("agent", &["action", "trajectory", "steps", "reward", "sandbox", "task", "policy", "atomic", "jsonl"]),
     ("jsonl", &[]),
 ];

@@ -50,6 +50,7 @@ fn write_tiny_model(dir: &std::path::Path) {
     std::fs::write(dir.join("tokenizer_config.json"), config.to_string()).unwrap();
     let cfg: Config = serde_json::from_value(serde_json::json!({
         "vocab_size": 258, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+        "max_position_embeddings": 6144,
         "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5, "tie_word_embeddings": true
     }))
     .unwrap();
@@ -292,4 +293,35 @@ fn lora_runs_train_adapters_and_export_merged_weights() {
     ] {
         assert_eq!(weight(&base, name) != weight(&trained, name), changes, "{name}");
     }
+}
+
+/// RLVR end to end on a shipped task: the tiny model plays whole episodes in the local sandbox,
+/// each is graded by the task's tests (it never resolves: reward 0), the group is dropped, and
+/// the step is recorded as an RLVR step.
+#[test]
+fn rlvr_plays_graded_episodes() {
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    let tasks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let trajectory = tasks.join("unitly/trajectory.jsonl");
+    assert_eq!(cx.srl(&["import", trajectory.to_str().unwrap(), "-o", "t.jsonl"]).code, 0);
+    assert_eq!(cx.srl(&["steps", "t.jsonl", "-o", "s.jsonl"]).code, 0);
+    let config = format!(
+        "mode = \"rlvr\"\nmodel = \"tiny\"\nsteps = \"s.jsonl\"\n[eval]\nenabled = false\n\
+         [reward]\ntasks = {:?}\nsandbox = \"local\"\n\
+         [rlvr]\ntrain_steps = 1\ngroup_size = 2\nmax_episode_steps = 2\nmax_new_tokens = 8\n",
+        tasks.display().to_string()
+    );
+    std::fs::write(cx.path("rlvr.toml"), config).unwrap();
+    let run = cx.srl(&["train", "--config", "rlvr.toml", "--out", "run"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let metrics = lines(&cx, "run/metrics.jsonl");
+    assert_eq!(metrics.len(), 1);
+    let m = &metrics[0];
+    assert_eq!(m["stage"], "rlvr");
+    assert_eq!((m["sampled_groups"].as_u64(), m["kept_groups"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(m["reward_mean"], 0.0);
+    // Two episodes of two turns, every reply a format error: four sampled turns.
+    assert_eq!(m["format_error_rate"], 1.0);
+    assert!(m["tokens"].as_u64().unwrap() >= 4, "{m}");
 }

@@ -39,6 +39,8 @@ pub struct Round {
     pub outcome: Outcome,
     /// This round's model call and, for an action, its execution.
     pub usage: Usage,
+    /// The reply as exact token ids and log-probs, when the model is local.
+    pub tokens: Option<super::model::TurnTokens>,
 }
 
 /// How an episode ended. Returned by the loop, never kept in flags.
@@ -181,6 +183,7 @@ mod tests {
                 exit_code: Some(0),
             },
             usage: Usage { model_calls: 1, prompt_tokens: 10, completion_tokens: 5, ..Usage::default() },
+            tokens: None,
         }
     }
 
@@ -195,6 +198,7 @@ mod tests {
                 completion_tokens: 3,
                 ..Usage::default()
             },
+            tokens: None,
         }
     }
 

@@ -152,7 +152,12 @@ pub async fn run_episode<S: Sandbox, M: ChatModel>(
             Ok(formatted) => formatted,
             Err(error) => {
                 usage.format_errors = 1;
-                rounds.push(Round { reply: reply.text, outcome: Outcome::FormatError { error }, usage });
+                rounds.push(Round {
+                    reply: reply.text,
+                    outcome: Outcome::FormatError { error },
+                    usage,
+                    tokens: reply.tokens,
+                });
                 continue;
             }
         };
@@ -169,7 +174,7 @@ pub async fn run_episode<S: Sandbox, M: ChatModel>(
             observation: output.observation,
             exit_code: output.exit_code,
         };
-        rounds.push(Round { reply: reply.text, outcome, usage });
+        rounds.push(Round { reply: reply.text, outcome, usage, tokens: reply.tokens });
         if submitted {
             return Termination::Submitted;
         }

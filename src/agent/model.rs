@@ -45,11 +45,22 @@ pub struct Call {
 }
 
 /// One reply of the model and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub text: String,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// The exact ids and log-probs, when the model is local (what RL trains on).
+    pub tokens: Option<TurnTokens>,
+}
+
+/// A local model's turn as tokens: the encoded prompt, the sampled ids (stop token included)
+/// and each sampled id's log-probability under the sampling distribution.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TurnTokens {
+    pub prompt_ids: Vec<u32>,
+    pub completion_ids: Vec<u32>,
+    pub logprobs: Vec<f32>,
 }
 
 /// The seam between the agent loop and a student.
@@ -169,37 +180,60 @@ impl ChatModel for LocalModel {
         // Sampling is seconds of CPU work: it must not stall the runtime that drives the sandboxes.
         tokio::task::spawn_blocking(move || {
             let inner = inner.lock().map_err(|_| anyhow::anyhow!("the model lock was poisoned by a failed call"))?;
-            inner.sample(&messages, &sampling, call)
+            sample_reply(&inner.model, &inner.tokenizer, inner.template, &messages, &sampling, call)
         })
         .await
         .context("the sampling task failed")?
     }
 }
 
-impl LocalInner {
-    fn sample(&self, messages: &[Message], sampling: &Sampling, call: Call) -> Result<Reply> {
-        let turns: Vec<Turn> = messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
-        let prompt = self.tokenizer.encode(&self.template.render(&turns))?;
-        let cfg = SamplingConfig {
-            temperature: sampling.temperature,
-            top_p: 1.0,
-            top_k: 0,
-            max_new_tokens: sampling.max_tokens,
-            seed: call.seed,
-        };
-        let stop_ids: Vec<u32> = self.tokenizer.stop_ids.iter().copied().collect();
-        let tokenizer = &self.tokenizer;
-        let mut is_done = |_: usize, ids: &[u32]| {
-            !sampling.stop.is_empty()
-                && tokenizer.decode(ids).is_ok_and(|text| sampling.stop.iter().any(|s| text.contains(s.as_str())))
-        };
-        let completion = generate(&self.model, std::slice::from_ref(&prompt), &cfg, &stop_ids, &mut is_done)?
-            .pop()
-            .context("the sampler returned no completion")?;
-        let kept: Vec<u32> = completion.token_ids.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
-        let text = cut_at_stop(&self.tokenizer.decode(&kept)?, &sampling.stop);
-        Ok(Reply { text, prompt_tokens: prompt.len() as u64, completion_tokens: completion.token_ids.len() as u64 })
+/// One reply of a candle model: the chat prompt rendered and encoded as training does, sampled
+/// with `sampling`, cut at the first stop sequence; exact ids and log-probs kept.
+pub fn sample_reply(
+    model: &Model,
+    tokenizer: &TextTokenizer,
+    template: Template,
+    messages: &[Message],
+    sampling: &Sampling,
+    call: Call,
+) -> Result<Reply> {
+    let turns: Vec<Turn> = messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
+    let prompt = tokenizer.encode(&template.render(&turns))?;
+    let positions = model.config().max_position_embeddings;
+    if prompt.len() + sampling.max_tokens > positions {
+        bail!(
+            "a prompt of {} tokens plus {} new ones exceeds the model's {positions} positions",
+            prompt.len(),
+            sampling.max_tokens
+        );
     }
+    let cfg = SamplingConfig {
+        temperature: sampling.temperature,
+        top_p: 1.0,
+        top_k: 0,
+        max_new_tokens: sampling.max_tokens,
+        seed: call.seed,
+    };
+    let stop_ids: Vec<u32> = tokenizer.stop_ids.iter().copied().collect();
+    let mut is_done = |_: usize, ids: &[u32]| {
+        !sampling.stop.is_empty()
+            && tokenizer.decode(ids).is_ok_and(|text| sampling.stop.iter().any(|s| text.contains(s.as_str())))
+    };
+    let completion = generate(model, std::slice::from_ref(&prompt), &cfg, &stop_ids, &mut is_done)?
+        .pop()
+        .context("the sampler returned no completion")?;
+    let kept: Vec<u32> = completion.token_ids.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
+    let text = cut_at_stop(&tokenizer.decode(&kept)?, &sampling.stop);
+    Ok(Reply {
+        text,
+        prompt_tokens: prompt.len() as u64,
+        completion_tokens: completion.token_ids.len() as u64,
+        tokens: Some(TurnTokens {
+            prompt_ids: prompt,
+            completion_ids: completion.token_ids,
+            logprobs: completion.logprobs,
+        }),
+    })
 }
 
 /// `text` up to the first stop sequence, as an OpenAI server returns it.
@@ -239,7 +273,7 @@ impl ChatModel for ScriptedModel {
                 call.turn + 1
             )
         };
-        Ok(Reply { text: text.clone(), prompt_tokens: 0, completion_tokens: 0 })
+        Ok(Reply { text: text.clone(), prompt_tokens: 0, completion_tokens: 0, tokens: None })
     }
 }
 

@@ -217,7 +217,7 @@ pub fn parse_response(text: &str) -> Result<Reply, String> {
     let (Some(prompt_tokens), Some(completion_tokens)) = (count("prompt_tokens"), count("completion_tokens")) else {
         return Err("the response has no usage.prompt_tokens / usage.completion_tokens".to_string());
     };
-    Ok(Reply { text, prompt_tokens, completion_tokens })
+    Ok(Reply { text, prompt_tokens, completion_tokens, tokens: None })
 }
 
 /// Whether a status is worth another attempt: rate limits and server errors.

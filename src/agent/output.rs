@@ -188,6 +188,7 @@ mod tests {
                     reply: "I will fix it".to_string(),
                     outcome: Outcome::FormatError { error: "completion does not start with <think>".to_string() },
                     usage: Usage { format_errors: 1, ..usage.clone() },
+                    tokens: None,
                 },
                 super::super::episode::Round {
                     reply: "<think>look</think><function=bash><parameter=command>ls</parameter></function>".to_string(),
@@ -198,6 +199,7 @@ mod tests {
                         exit_code: Some(0),
                     },
                     usage,
+                    tokens: None,
                 },
             ],
             termination: Termination::StepLimit,

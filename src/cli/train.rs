@@ -21,7 +21,7 @@ pub struct Args {
     /// Continue the run in this directory from its last checkpoint, with the configuration saved there
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
     resume: Option<PathBuf>,
-    /// Override `mode`: srl, sft or sft-then-srl
+    /// Override `mode`: srl, sft, sft-then-srl, rlvr or srl-then-rlvr
     #[arg(long)]
     mode: Option<String>,
     /// Override `model`: a Hugging Face directory or a .gguf file
@@ -62,7 +62,9 @@ pub fn run(args: Args) -> Result<Outcome> {
             "srl" => Mode::Srl,
             "sft" => Mode::Sft,
             "sft-then-srl" => Mode::SftThenSrl,
-            other => bail!("--mode must be srl, sft or sft-then-srl, not {other:?}"),
+            "rlvr" => Mode::Rlvr,
+            "srl-then-rlvr" => Mode::SrlThenRlvr,
+            other => bail!("--mode must be srl, sft, sft-then-srl, rlvr or srl-then-rlvr, not {other:?}"),
         };
     }
     config.model = args.model.unwrap_or(config.model);
@@ -120,7 +122,7 @@ fn step_line(m: &StepMetrics, total: usize) -> String {
         opt(m.loss.map(f64::from), 4),
         opt(m.grad_norm.map(f64::from), 3)
     );
-    if m.stage == "srl" {
+    if m.stage != "sft" {
         line.push_str(&format!(
             " | reward {} ± {} (max {}), format errors {}%, exec {}, kept {}/{} groups, kl {}",
             opt(m.reward_mean, 3),

@@ -29,6 +29,8 @@ pub struct TrainerState {
     pub global_step: usize,
     pub sft_cursor: usize,
     pub srl_cursor: usize,
+    #[serde(default)]
+    pub rlvr_cursor: usize,
     /// AdamW steps taken by the current stage's optimizer.
     pub optimizer_steps: usize,
     /// Lines of `metrics.jsonl` and `eval.jsonl` written up to this checkpoint.

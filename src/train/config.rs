@@ -20,6 +20,10 @@ pub enum Mode {
     Sft,
     /// A short SFT warm-up, then SRL: for students that do not yet follow the output format.
     SftThenSrl,
+    /// GRPO with the outcome reward: whole agent episodes graded by the task's tests.
+    Rlvr,
+    /// SRL, then RLVR, as the paper's best recipe.
+    SrlThenRlvr,
 }
 
 impl Mode {
@@ -28,6 +32,8 @@ impl Mode {
             Mode::Srl => "srl",
             Mode::Sft => "sft",
             Mode::SftThenSrl => "sft-then-srl",
+            Mode::Rlvr => "rlvr",
+            Mode::SrlThenRlvr => "srl-then-rlvr",
         }
     }
 }
@@ -56,6 +62,45 @@ pub struct TrainConfig {
     pub reward: RewardWeights,
     pub eval: EvalConfig,
     pub lora: crate::policy::model::lora::LoraConfig,
+    pub rlvr: RlvrConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RlvrConfig {
+    pub train_steps: usize,
+    /// Task instances per optimisation step; each gets `group_size` episodes.
+    pub instances_per_step: usize,
+    pub group_size: usize,
+    /// Model replies per episode (rejected ones included).
+    pub max_episode_steps: usize,
+    pub temperature: f64,
+    pub max_new_tokens: usize,
+    pub learning_rate: f64,
+    pub warmup_steps: usize,
+    /// Previous rounds shown in each prompt, as in the step instances.
+    pub context_rounds: usize,
+    pub max_observation_chars: usize,
+    /// Seconds allowed for grading an episode with the task's tests.
+    pub test_timeout: u64,
+}
+
+impl Default for RlvrConfig {
+    fn default() -> Self {
+        RlvrConfig {
+            train_steps: 4,
+            instances_per_step: 1,
+            group_size: 4,
+            max_episode_steps: 8,
+            temperature: 1.0,
+            max_new_tokens: 256,
+            learning_rate: 1e-6,
+            warmup_steps: 0,
+            context_rounds: 2,
+            max_observation_chars: 2000,
+            test_timeout: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +199,7 @@ impl Default for TrainConfig {
             reward: RewardWeights::default(),
             eval: EvalConfig::default(),
             lora: Default::default(),
+            rlvr: RlvrConfig::default(),
         }
     }
 }
@@ -223,6 +269,8 @@ pub const DEFAULT_TOML: &str = r#"# srl train configuration. Every key is option
 
 # srl: GRPO with the step-wise reward. sft: teacher-forced NLL on the expert's responses.
 # sft-then-srl: an SFT warm-up, then SRL (for students that do not yet follow the format).
+# rlvr: GRPO with the outcome reward (whole agent episodes graded by the tasks' tests; the
+# tasks come from reward.tasks). srl-then-rlvr: SRL, then RLVR.
 mode = "srl"
 # The student: a Hugging Face directory (config.json, *.safetensors, tokenizer.json) or a .gguf file.
 model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -294,6 +342,21 @@ enabled = true                # greedy evaluation before training, between stage
 rank = 0
 alpha = 16.0
 targets = ["q_proj", "v_proj"]   # of q_proj k_proj v_proj o_proj gate_proj up_proj down_proj
+
+[rlvr]
+# Outcome reward: 1 when an episode's work tree passes the task's tests, else 0. Loss settings
+# (clip, passes, gradient clipping, dynamic sampling) are those of [srl].
+train_steps = 4
+instances_per_step = 1
+group_size = 4                # episodes per task instance
+max_episode_steps = 8         # model replies per episode, rejected ones included
+temperature = 1.0
+max_new_tokens = 256
+learning_rate = 1e-6
+warmup_steps = 0
+context_rounds = 2
+max_observation_chars = 2000
+test_timeout = 120            # seconds for grading one episode
 "#;
 
 impl TrainConfig {
@@ -317,7 +380,7 @@ impl TrainConfig {
     /// Rejects values that would fail later, naming the key.
     pub fn validate(&self) -> Result<()> {
         let s = &self.srl;
-        let checks: [(bool, &str); 14] = [
+        let checks: [(bool, &str); 16] = [
             (s.group_size >= 2, "srl.group_size must be at least 2 (advantages compare rollouts of a group)"),
             (s.prompts_per_step >= 1, "srl.prompts_per_step must be at least 1"),
             (s.temperature >= 0.0 && s.temperature.is_finite(), "srl.temperature must be >= 0"),
@@ -332,6 +395,11 @@ impl TrainConfig {
             (self.reward.w_sim + self.reward.w_exec > 0.0, "reward.w_sim + reward.w_exec must be positive"),
             (self.checkpoint_every >= 1, "checkpoint_every must be at least 1"),
             (self.micro_batch >= 1, "micro_batch must be at least 1"),
+            (self.rlvr.group_size >= 2 && self.rlvr.instances_per_step >= 1, "rlvr.group_size must be at least 2"),
+            (
+                self.rlvr.max_episode_steps >= 1 && self.rlvr.max_new_tokens >= 1,
+                "rlvr.max_episode_steps and rlvr.max_new_tokens must be at least 1",
+            ),
         ];
         for (ok, message) in checks {
             if !ok {

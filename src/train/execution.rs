@@ -159,7 +159,7 @@ impl ExecutionRewards {
 }
 
 /// Every task instance under `root` (`root/<name>/instance.json`).
-fn task_instances(root: &Path) -> Result<Vec<Instance>> {
+pub fn task_instances(root: &Path) -> Result<Vec<Instance>> {
     let mut all = Vec::new();
     for dir in crate::task::taskdir::task_dirs(root)? {
         let path = dir.join("instance.json");

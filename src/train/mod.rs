@@ -6,12 +6,14 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod evaluate;
 pub mod execution;
 pub mod grpo;
 pub mod loss;
 pub mod optim;
 pub mod report;
+pub mod rlvr;
 pub mod run;
 pub mod sft;
 pub mod srl;

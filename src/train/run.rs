@@ -11,16 +11,21 @@ use serde::Serialize;
 
 use super::checkpoint::{self, TrainerState};
 use super::config::{Mode, TrainConfig};
+use super::data::{encode_prompts, read_instances, shuffle, split};
 use super::evaluate::{evaluate, EvalResult};
+use super::execution::task_instances;
 use super::execution::ExecutionRewards;
 use super::grpo::AdvantageConfig;
 use super::loss::LossConfig;
 use super::optim::AdamW;
+use super::rlvr::{rlvr_step, RlvrOptions, TrainingPolicy};
 use super::sft::{sft_batch, target_ids};
 use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward};
 use super::student::Student;
 use super::update::{kl_k3, padded, sft_update, update, UpdateOptions};
-use crate::policy::chat::{Template, Turn};
+use crate::agent::model::Sampling;
+use crate::agent::AgentOptions;
+use crate::policy::chat::Template;
 use crate::policy::load::load;
 use crate::policy::logprob::completion_logprobs_at;
 use crate::policy::sample::SamplingConfig;
@@ -33,6 +38,7 @@ use crate::steps::StepInstance;
 enum Stage {
     Sft,
     Srl,
+    Rlvr,
 }
 
 fn stages(mode: Mode) -> &'static [Stage] {
@@ -40,6 +46,8 @@ fn stages(mode: Mode) -> &'static [Stage] {
         Mode::Srl => &[Stage::Srl],
         Mode::Sft => &[Stage::Sft],
         Mode::SftThenSrl => &[Stage::Sft, Stage::Srl],
+        Mode::Rlvr => &[Stage::Rlvr],
+        Mode::SrlThenRlvr => &[Stage::Srl, Stage::Rlvr],
     }
 }
 
@@ -176,13 +184,14 @@ pub fn run(
         match stage {
             Stage::Sft => trainer.run_sft(&train_prompts, resume_from.as_deref())?,
             Stage::Srl => trainer.run_srl(&train, &train_prompts, resume_from.as_deref())?,
+            Stage::Rlvr => trainer.run_rlvr(&train, template, resume_from.as_deref())?,
         }
         if trainer.out_of_budget() {
             return Ok(state);
         }
         let last = trainer.state.stage + 1 == plan.len();
-        if stage == Stage::Sft && !last {
-            trainer.maybe_evaluate("after-sft")?;
+        if !last {
+            trainer.maybe_evaluate(if stage == Stage::Sft { "after-sft" } else { "after-srl" })?;
         }
         trainer.state.stage += 1;
         trainer.state.stage_step = 0;
@@ -199,6 +208,7 @@ fn stage_steps(config: &TrainConfig, stage: Stage) -> usize {
     match stage {
         Stage::Sft => config.sft.train_steps,
         Stage::Srl => config.srl.train_steps,
+        Stage::Rlvr => config.rlvr.train_steps,
     }
 }
 
@@ -323,6 +333,101 @@ impl Trainer<'_, '_> {
                 ..StepMetrics::default()
             };
             self.finish_step(&metrics, &optimizer, sft.train_steps)?;
+        }
+        Ok(())
+    }
+
+    /// RLVR: episodes on the training trajectories' task instances, graded by their tests.
+    fn run_rlvr(&mut self, train: &[StepInstance], template: Template, resume_from: Option<&Path>) -> Result<()> {
+        let (config, loaded, tokenizer) = (self.config, self.loaded, self.tokenizer);
+        let (cfg, srl) = (&config.rlvr, &config.srl);
+        let ids: std::collections::BTreeSet<&str> = train.iter().filter_map(|i| i.instance_id.as_deref()).collect();
+        let instances: Vec<_> = task_instances(&config.reward.tasks)?
+            .into_iter()
+            .filter(|i| ids.contains(i.instance_id.as_str()))
+            .collect();
+        if instances.is_empty() {
+            bail!("rlvr: no task under {} matches a training trajectory's instance id", config.reward.tasks.display());
+        }
+        let backend = match config.reward.sandbox.as_str() {
+            "docker" => Backend::Docker,
+            "local" => Backend::Local,
+            _ => Backend::Auto,
+        };
+        let options = RlvrOptions {
+            instances_per_step: cfg.instances_per_step,
+            group_size: cfg.group_size,
+            agent: AgentOptions {
+                max_steps: cfg.max_episode_steps,
+                context_rounds: Some(cfg.context_rounds),
+                max_observation_chars: cfg.max_observation_chars,
+                action_timeout: Duration::from_secs(config.reward.action_timeout),
+                sampling: Sampling { temperature: cfg.temperature, max_tokens: cfg.max_new_tokens, stop: vec![] },
+                seed: config.seed,
+                workers: 1,
+                backend,
+                image: crate::sandbox::docker::DEFAULT_IMAGE.to_string(),
+                repos: config.reward.tasks.clone(),
+                run_id: crate::sandbox::new_run_id(),
+            },
+            test_timeout: Duration::from_secs(cfg.test_timeout),
+            min_group_std: srl.min_group_std,
+            advantage: AdvantageConfig { scale_by_std: srl.scale_by_std, epsilon: 1e-6 },
+        };
+        let update_options = UpdateOptions {
+            loss: LossConfig { clip: srl.clip, token_level: srl.token_level_loss },
+            max_grad_norm: srl.max_grad_norm,
+            temperature: cfg.temperature,
+            kl_coef: 0.0,
+            micro_batch: config.micro_batch,
+        };
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        let policy = TrainingPolicy { model: &loaded.model, tokenizer, template };
+        let mut optimizer = self.optimizer(cfg.learning_rate, cfg.warmup_steps, srl.weight_decay, resume_from)?;
+        while self.state.stage_step < cfg.train_steps && !self.out_of_budget() {
+            let learning_rate = optimizer.current_learning_rate();
+            let seed = config.seed.wrapping_mul(1_000_003).wrapping_add(1 + 64 * self.state.global_step as u64);
+            let (batch, stats) = rlvr_step(
+                &runtime,
+                &policy,
+                &instances,
+                &config.reward.tasks,
+                &mut self.state.rlvr_cursor,
+                &options,
+                seed,
+            )?;
+            let update_started = Instant::now();
+            let mut losses = Vec::new();
+            let mut norms = Vec::new();
+            if !batch.prompts.is_empty() {
+                for _ in 0..srl.passes {
+                    let s = update(&loaded.model, &loaded.trainable, &mut optimizer, &batch, &update_options)?;
+                    losses.push(f64::from(s.loss));
+                    norms.push(f64::from(s.grad_norm));
+                }
+            }
+            let (reward_mean, reward_std, reward_max) = reward_summary(&stats.rewards);
+            let metrics = StepMetrics {
+                stage: "rlvr".into(),
+                step: self.state.global_step,
+                stage_step: self.state.stage_step,
+                learning_rate,
+                loss: mean(&losses).map(|v| v as f32),
+                grad_norm: mean(&norms).map(|v| v as f32),
+                reward_mean: Some(reward_mean),
+                reward_std: Some(reward_std),
+                reward_max: Some(reward_max),
+                format_error_rate: Some(stats.format_errors as f64 / stats.turns.max(1) as f64),
+                kept_groups: Some(stats.kept_groups),
+                sampled_groups: Some(stats.sampled_groups),
+                kept_ratio: Some(stats.kept_groups as f64 / stats.sampled_groups.max(1) as f64),
+                tokens: stats.generated_tokens,
+                tokens_per_second: stats.generated_tokens as f64 / stats.seconds_generation.max(1e-9),
+                seconds_generation: stats.seconds_generation,
+                seconds_update: update_started.elapsed().as_secs_f64(),
+                ..StepMetrics::default()
+            };
+            self.finish_step(&metrics, &optimizer, cfg.train_steps)?;
         }
         Ok(())
     }
@@ -459,65 +564,4 @@ impl Trainer<'_, '_> {
         }
         Ok(())
     }
-}
-
-fn read_instances(path: &Path) -> Result<Vec<StepInstance>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the step instances {}", path.display()))?;
-    let mut instances = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let instance: StepInstance = serde_json::from_str(line)
-            .with_context(|| format!("{}: line {}: not a srl.step/1 instance", path.display(), n + 1))?;
-        instances.push(instance);
-    }
-    if instances.is_empty() {
-        bail!("{}: no step instances", path.display());
-    }
-    Ok(instances)
-}
-
-/// A seeded Fisher–Yates shuffle (SplitMix64), so each seed sees the data in its own order.
-fn shuffle<T>(items: &mut [T], seed: u64) {
-    let mut state = seed ^ 0x5eed_5eed_5eed_5eed;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    for i in (1..items.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
-}
-
-/// Training and held-out instances: the last `holdout` trajectories by id are held out.
-pub fn split(instances: &[StepInstance], holdout: usize) -> (Vec<StepInstance>, Vec<StepInstance>) {
-    let mut ids: Vec<&str> = instances.iter().map(|i| i.trajectory_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let held: Vec<&str> = ids[ids.len().saturating_sub(holdout)..].to_vec();
-    instances.iter().cloned().partition(|i| !held.contains(&i.trajectory_id.as_str()))
-}
-
-/// Each instance's chat prompt plus the response prefix, as token ids, keeping those that fit.
-fn encode_prompts<'a>(
-    tokenizer: &TextTokenizer,
-    template: Template,
-    instances: &'a [StepInstance],
-    response_prefix: &str,
-    max_tokens: usize,
-) -> Result<Vec<Prompt<'a>>> {
-    let mut out = Vec::new();
-    for instance in instances {
-        let turns: Vec<Turn> = instance.messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
-        let ids = tokenizer.encode(&format!("{}{response_prefix}", template.render(&turns)))?;
-        if ids.len() <= max_tokens {
-            out.push(Prompt { ids, instance });
-        } else {
-            tracing::debug!("{}: prompt of {} tokens skipped (limit {max_tokens})", instance.id, ids.len());
-        }
-    }
-    Ok(out)
 }

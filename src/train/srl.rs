@@ -52,6 +52,8 @@ pub struct RolloutStats {
     pub executions: Vec<f64>,
     pub sampled_groups: usize,
     pub kept_groups: usize,
+    /// Model turns (RLVR: every reply of every episode; SRL leaves it 0 and uses `rewards`).
+    pub turns: usize,
     pub generated_tokens: usize,
     pub seconds_generation: f64,
     pub seconds_reward: f64,
