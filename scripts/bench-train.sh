@@ -1,28 +1,18 @@
 #!/usr/bin/env bash
-# Training throughput on CPU from a run's metrics.jsonl: medians per stage of tokens/s and of the
-# seconds spent in generation, rewards and the update. With no argument, runs a short SmolLM2
-# run first (3 SFT + 2 SRL steps, no evaluation) into runs/bench-train.
+# Training throughput on CPU: the GRPO and SFT step costs for the tiny test configuration and
+# SmolLM2-135M (examples/bench_train.rs, medians of 3). Given run directories, also summarises
+# their metrics.jsonl: per stage, medians of tokens/s and of the seconds in generation, rewards
+# and the update.
 #
 #   scripts/bench-train.sh [RUN_DIR...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-runs=("$@")
-if [ ${#runs[@]} -eq 0 ]; then
-    [ -f models/SmolLM2-135M-Instruct.Q4_1.gguf ] || scripts/fetch-model.sh
-    cargo build --release --quiet
-    srl=target/release/srl
-    mkdir -p runs
-    $srl import tasks/*/trajectory.jsonl -o runs/bench-train-trajectories.jsonl
-    $srl steps runs/bench-train-trajectories.jsonl -o runs/bench-train-steps.jsonl --context-rounds 1 \
-        --max-observation-chars 300
-    sed -e 's/^train_steps = 6/train_steps = 3/; s/^train_steps = 4/train_steps = 2/; s/^holdout_trajectories = 3/holdout_trajectories = 0/' \
-        scripts/learning/smollm2.toml > runs/bench-train.toml
-    rm -rf runs/bench-train
-    $srl train --config runs/bench-train.toml --steps runs/bench-train-steps.jsonl --out runs/bench-train >/dev/null
-    runs=(runs/bench-train)
-fi
-python3 - "${runs[@]}" <<'PY'
+[ -f models/SmolLM2-135M-Instruct.Q4_1.gguf ] || scripts/fetch-model.sh
+cargo run --release --quiet --example bench_train
+[ $# -gt 0 ] || exit 0
+echo
+python3 - "$@" <<'PY'
 import json, statistics, sys
 rows = {}
 for run in sys.argv[1:]:
