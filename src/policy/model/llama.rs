@@ -17,9 +17,10 @@ use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
+mod adapt;
 mod recompute;
 
-use super::lora::{LoraConfig, Projection, PROJECTIONS};
+use super::lora::Projection;
 
 /// A projection named by its Hugging Face key prefix, for adapters and merged export.
 fn projection(base: Linear, vb: &VarBuilder, name: &str) -> Projection {
@@ -357,6 +358,8 @@ pub struct Model {
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
     lm_head: Linear,
+    /// Set by `quantize_for_inference`: the output projection, quantized.
+    lm_head_quantized: Option<candle_core::quantized::QMatMul>,
     rotary: Rotary,
     cfg: Config,
 }
@@ -376,7 +379,7 @@ impl Model {
             candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
         };
         let rotary = Rotary::new(cfg, vb.dtype(), vb.device())?;
-        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone() })
+        Ok(Self { embed_tokens, layers, norm, lm_head, lm_head_quantized: None, rotary, cfg: cfg.clone() })
     }
 
     pub fn config(&self) -> &Config {
@@ -389,50 +392,6 @@ impl Model {
 
     pub fn dtype(&self) -> DType {
         self.embed_tokens.embeddings().dtype()
-    }
-
-    fn projections_mut(&mut self) -> impl Iterator<Item = &mut Projection> {
-        self.layers.iter_mut().flat_map(|l| {
-            let a = &mut l.self_attn;
-            let m = &mut l.mlp;
-            [
-                &mut a.q_proj,
-                &mut a.k_proj,
-                &mut a.v_proj,
-                &mut a.o_proj,
-                &mut m.gate_proj,
-                &mut m.up_proj,
-                &mut m.down_proj,
-            ]
-        })
-    }
-
-    /// Adds LoRA adapters (variables created in `vb`) to the projections `cfg.targets` names.
-    pub fn attach_lora(&mut self, cfg: &LoraConfig, vb: &VarBuilder) -> Result<()> {
-        if let Some(bad) = cfg.targets.iter().find(|t| !PROJECTIONS.contains(&t.as_str())) {
-            bail!("unknown LoRA target {bad:?}; the projections are {}", PROJECTIONS.join(", "));
-        }
-        if cfg.rank == 0 {
-            bail!("a LoRA rank must be at least 1");
-        }
-        for projection in self.projections_mut() {
-            if cfg.targets.iter().any(|t| t == projection.kind()) {
-                projection.adapt(cfg, vb)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The adapted projections' weights with their adapters folded in, by Hugging Face key.
-    pub fn merged_weights(&self) -> Result<std::collections::HashMap<String, Tensor>> {
-        let mut out = std::collections::HashMap::new();
-        for l in &self.layers {
-            let (a, m) = (&l.self_attn, &l.mlp);
-            for p in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
-                p.merged(&mut out)?;
-            }
-        }
-        Ok(out)
     }
 
     /// Logits `[b, t, vocab]` for every position of `input_ids` (`[b, t]`, u32). With an
@@ -512,7 +471,11 @@ impl Model {
         if last_only {
             xs = xs.narrow(1, t - 1, 1)?;
         }
-        self.lm_head.forward(&self.norm.forward(&xs)?)
+        let xs = self.norm.forward(&xs)?;
+        match &self.lm_head_quantized {
+            Some(head) => head.forward(&xs),
+            None => self.lm_head.forward(&xs),
+        }
     }
 }
 

@@ -1,0 +1,69 @@
+//! Changing a loaded model's projections: LoRA adapters (attach, merge for export) and an
+//! 8-bit copy of every weight for fast inference.
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{bail, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::super::lora::{LoraConfig, Projection, PROJECTIONS};
+use super::Model;
+
+impl Model {
+    fn projections_mut(&mut self) -> impl Iterator<Item = &mut Projection> {
+        self.layers.iter_mut().flat_map(|l| {
+            let a = &mut l.self_attn;
+            let m = &mut l.mlp;
+            [
+                &mut a.q_proj,
+                &mut a.k_proj,
+                &mut a.v_proj,
+                &mut a.o_proj,
+                &mut m.gate_proj,
+                &mut m.up_proj,
+                &mut m.down_proj,
+            ]
+        })
+    }
+
+    /// Adds LoRA adapters (variables created in `vb`) to the projections `cfg.targets` names.
+    pub fn attach_lora(&mut self, cfg: &LoraConfig, vb: &VarBuilder) -> Result<()> {
+        if let Some(bad) = cfg.targets.iter().find(|t| !PROJECTIONS.contains(&t.as_str())) {
+            bail!("unknown LoRA target {bad:?}; the projections are {}", PROJECTIONS.join(", "));
+        }
+        if cfg.rank == 0 {
+            bail!("a LoRA rank must be at least 1");
+        }
+        for projection in self.projections_mut() {
+            if cfg.targets.iter().any(|t| t == projection.kind()) {
+                projection.adapt(cfg, vb)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every projection and the output head on `dtype`-quantized copies of their weights
+    /// (e.g. Q8_0): decoding reads a quarter of the bytes. Inference only: quantized matmuls have
+    /// no backward, so a quantized model must not be trained.
+    pub fn quantize_for_inference(&mut self, dtype: GgmlDType) -> Result<()> {
+        for projection in self.projections_mut() {
+            projection.quantize(dtype)?;
+        }
+        if self.cfg.hidden_size.is_multiple_of(dtype.block_size()) {
+            let head = QTensor::quantize(self.lm_head.weight(), dtype)?;
+            self.lm_head_quantized = Some(QMatMul::from_qtensor(head)?);
+        }
+        Ok(())
+    }
+
+    /// The adapted projections' weights with their adapters folded in, by Hugging Face key.
+    pub fn merged_weights(&self) -> Result<std::collections::HashMap<String, Tensor>> {
+        let mut out = std::collections::HashMap::new();
+        for l in &self.layers {
+            let (a, m) = (&l.self_attn, &l.mlp);
+            for p in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+                p.merged(&mut out)?;
+            }
+        }
+        Ok(out)
+    }
+}
