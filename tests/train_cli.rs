@@ -237,17 +237,19 @@ fn dynamic_sampling_refills_the_batch_with_new_prompts() {
     };
     // Prompts 0 and 1: every rollout scores 0.5 (dropped). Prompts 2 and 3: 1, 0, 0, 0.
     let mut calls = [0usize; 4];
-    let mut score = |instance: &StepInstance, _: &str| -> anyhow::Result<RolloutReward> {
-        let k = instance.step_index;
-        calls[k] += 1;
-        let reward = if k < 2 {
-            0.5
-        } else if calls[k] == 1 {
-            1.0
-        } else {
-            0.0
-        };
-        Ok(RolloutReward { reward, format_ok: true, similarity: Some(reward), execution: None })
+    let mut score = |rows: &[(&StepInstance, String)]| -> anyhow::Result<Vec<RolloutReward>> {
+        let mut out = Vec::new();
+        for (instance, _) in rows {
+            let k = instance.step_index;
+            calls[k] += 1;
+            let reward = match (k < 2, calls[k] == 1) {
+                (true, _) => 0.5,
+                (false, true) => 1.0,
+                (false, false) => 0.0,
+            };
+            out.push(RolloutReward { reward, format_ok: true, similarity: Some(reward), execution: None });
+        }
+        Ok(out)
     };
     let mut cursor = 0;
     let (batch, stats) =

@@ -74,6 +74,13 @@ fn training_environments_score_shipped_task_steps() {
         let unrelated = env.score(instance, &bash("echo something else entirely")).unwrap().unwrap();
         assert!(unrelated < 1.0, "{}: {unrelated}", instance.id);
     }
+    // Many at once: the same scores as one by one, in request order.
+    let expert_ls = bash("echo something else entirely");
+    let requests: Vec<(&srl::steps::StepInstance, &Action)> =
+        vec![(&instances[1], &instances[1].target_action), (&instances[0], &expert_ls)];
+    let many = env.score_many(&requests).unwrap();
+    assert_eq!(many[0], Some(1.0));
+    assert!(many[1].unwrap() < 1.0);
     // A step instance of a trajectory without a task gets no execution reward.
     let mut stranger = instances[0].clone();
     stranger.trajectory_id = "elsewhere".into();

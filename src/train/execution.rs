@@ -146,6 +146,31 @@ impl ExecutionRewards {
         Ok(Some(score))
     }
 
+    /// Execution rewards of many rollouts at once: each trajectory's sandbox runs its rollouts
+    /// one after another, different trajectories' sandboxes run at the same time. `None` where
+    /// the trajectory has no environment.
+    pub fn score_many(&mut self, requests: &[(&StepInstance, &Action)]) -> Result<Vec<Option<f64>>> {
+        let mut results = vec![None; requests.len()];
+        let limits = &self.limits;
+        let jobs = self.environments.iter_mut().filter_map(|(id, (sandbox, effects))| {
+            let mine: Vec<usize> = (0..requests.len()).filter(|&i| &requests[i].0.trajectory_id == id).collect();
+            (!mine.is_empty()).then_some(async move {
+                let mut scores = Vec::with_capacity(mine.len());
+                for i in mine {
+                    let (instance, action) = requests[i];
+                    scores.push((i, effects.reward(sandbox, instance.step_index, action, limits).await?));
+                }
+                anyhow::Ok(scores)
+            })
+        });
+        for scores in self.runtime.block_on(futures_util::future::join_all(jobs)) {
+            for (i, score) in scores? {
+                results[i] = Some(score);
+            }
+        }
+        Ok(results)
+    }
+
     /// Removes every sandbox.
     pub fn close(self) -> Result<()> {
         let ExecutionRewards { runtime, environments, .. } = self;

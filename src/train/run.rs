@@ -492,26 +492,33 @@ impl Trainer<'_, '_> {
             micro_batch: config.micro_batch,
         };
         let reward_config = self.reward_config;
-        let mut score = |instance: &StepInstance, text: &str| -> Result<RolloutReward> {
-            let scored = step_reward(&instance.target, text, &reward_config);
-            let (Some(similarity), Some(action)) = (scored.similarity, scored.action.as_ref()) else {
-                return Ok(RolloutReward {
-                    reward: scored.reward,
-                    format_ok: false,
-                    similarity: None,
-                    execution: None,
-                });
+        let mut score = |rows: &[(&StepInstance, String)]| -> Result<Vec<RolloutReward>> {
+            let scored: Vec<_> =
+                rows.iter().map(|(instance, text)| step_reward(&instance.target, text, &reward_config)).collect();
+            let requests: Vec<(&StepInstance, &crate::action::Action)> = rows
+                .iter()
+                .zip(&scored)
+                .filter_map(|((instance, _), s)| Some((*instance, s.action.as_ref()?)))
+                .collect();
+            let mut executions = match execution.as_mut() {
+                Some(env) => env.score_many(&requests)?.into_iter(),
+                None => vec![None; requests.len()].into_iter(),
             };
-            let execution = match execution.as_mut() {
-                Some(env) => env.score(instance, action)?,
-                None => None,
-            };
-            let reward = match execution {
-                Some(e) => weights.w_sim * similarity + weights.w_exec * e,
-                // Without an execution environment the similarity carries both weights.
-                None => (weights.w_sim + weights.w_exec) * similarity,
-            };
-            Ok(RolloutReward { reward, format_ok: true, similarity: Some(similarity), execution })
+            let mut out = Vec::with_capacity(rows.len());
+            for s in &scored {
+                let (Some(similarity), Some(_)) = (s.similarity, s.action.as_ref()) else {
+                    out.push(RolloutReward { reward: s.reward, format_ok: false, similarity: None, execution: None });
+                    continue;
+                };
+                let execution = executions.next().flatten();
+                let reward = match execution {
+                    Some(e) => weights.w_sim * similarity + weights.w_exec * e,
+                    // Without an execution environment the similarity carries both weights.
+                    None => (weights.w_sim + weights.w_exec) * similarity,
+                };
+                out.push(RolloutReward { reward, format_ok: true, similarity: Some(similarity), execution });
+            }
+            Ok(out)
         };
         while self.state.stage_step < cfg.train_steps && !self.out_of_budget() {
             let learning_rate = optimizer.current_learning_rate();

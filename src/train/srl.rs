@@ -1,5 +1,6 @@
-//! One SRL step's rollouts: sample G completions for each prompt, score each (format, similarity
-//! to the expert's action, and optionally what it does when executed), turn rewards into group
+//! One SRL step's rollouts: sample G completions for each prompt, score them all at once (format,
+//! similarity to the expert's action, and optionally what each does when executed: the caller
+//! runs different trajectories' sandboxes in parallel), turn rewards into group
 //! advantages, and apply dynamic sampling: a group whose rewards do not vary teaches nothing, so
 //! it is dropped and further prompts are sampled (up to a number of rounds) until the batch
 //! holds the configured number of groups.
@@ -43,6 +44,9 @@ pub struct RolloutOptions {
     pub response_prefix: String,
 }
 
+/// Scores a step's completions, all at once: `(instance, completion text)` in, one reward each out.
+pub type Scorer<'s> = dyn FnMut(&[(&StepInstance, String)]) -> Result<Vec<RolloutReward>> + 's;
+
 /// What sampling a step produced, for the metrics.
 #[derive(Debug, Clone, Default)]
 pub struct RolloutStats {
@@ -70,7 +74,7 @@ pub fn sample_step(
     cursor: &mut usize,
     options: &RolloutOptions,
     seed: u64,
-    score: &mut dyn FnMut(&StepInstance, &str) -> Result<RolloutReward>,
+    score: &mut Scorer<'_>,
 ) -> Result<(Batch, RolloutStats)> {
     let mut batch = Batch::default();
     let mut stats = RolloutStats::default();
@@ -90,11 +94,13 @@ pub fn sample_step(
         stats.seconds_generation += started.elapsed().as_secs_f64();
         stats.generated_tokens += completions.iter().map(|c| c.token_ids.len()).sum::<usize>();
         let started = Instant::now();
-        let mut rewards = Vec::with_capacity(rows.len());
+        let mut scored = Vec::with_capacity(rows.len());
         for (row, completion) in completions.iter().enumerate() {
             let ids: Vec<u32> = completion.token_ids.iter().copied().filter(|t| !stop.contains(t)).collect();
-            let text = format!("{}{}", options.response_prefix, tokenizer.decode(&ids)?);
-            let reward = score(chosen[row / g].instance, &text)?;
+            scored.push((chosen[row / g].instance, format!("{}{}", options.response_prefix, tokenizer.decode(&ids)?)));
+        }
+        let mut rewards = Vec::with_capacity(rows.len());
+        for reward in score(&scored)? {
             stats.format_errors += usize::from(!reward.format_ok);
             stats.similarities.extend(reward.similarity);
             stats.executions.extend(reward.execution);
