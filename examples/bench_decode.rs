@@ -1,8 +1,7 @@
-//! CPU decoding speed of the student: prompt processing, greedy decoding at batch 1, and total
-//! tokens/s at batch 8, with f32 weights (dequantized from GGUF, what training uses) and with
-//! the inference-only Q8_0 copy (`Model::quantize_for_inference`). Prints medians of 3 runs.
+//! CPU decoding speed of the student (f32, dequantized from GGUF): prompt processing, greedy
+//! decoding at batch 1, and total tokens/s at batch 8. Prints medians of 3 runs.
 //!
-//! Run: `scripts/fetch-model.sh && cargo run --release --example bench_decode [MODEL.gguf] [f32|q8_0]`
+//! Run: `scripts/fetch-model.sh && cargo run --release --example bench_decode [MODEL.gguf]`
 
 use std::time::Instant;
 
@@ -20,13 +19,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).unwrap_or_else(|| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
     let path = std::path::Path::new(&path);
-    let mut loaded = load(path, DType::F32, &Device::Cpu)?;
-    let weights = std::env::args().nth(2).unwrap_or_else(|| "f32".into());
-    match weights.as_str() {
-        "f32" => {}
-        "q8_0" => loaded.model.quantize_for_inference(candle_core::quantized::GgmlDType::Q8_0)?,
-        other => anyhow::bail!("weights must be f32 or q8_0, not {other:?}"),
-    }
+    let loaded = load(path, DType::F32, &Device::Cpu)?;
     let tokenizer = TextTokenizer::from_gguf(path)?;
     let template = Template::detect(tokenizer.chat_template.as_deref())?;
     let prompt =
@@ -55,7 +48,7 @@ fn main() -> anyhow::Result<()> {
     for batch in [1, 8] {
         let runs: Vec<(f64, f64)> = (0..3).map(|_| run(batch)).collect::<anyhow::Result<_>>()?;
         println!(
-            "{weights} batch {batch}: prompt {} tokens, prefill {:.1} tok/s, decode {:.1} tok/s (total over the batch), median of 3",
+            "batch {batch}: prompt {} tokens, prefill {:.1} tok/s, decode {:.1} tok/s (total over the batch), median of 3",
             ids.len(),
             median(runs.iter().map(|r| r.0).collect()),
             median(runs.iter().map(|r| r.1).collect())

@@ -12,10 +12,8 @@ if ! python3 -c "import llama_cpp" 2>/dev/null; then
     CMAKE_BUILD_PARALLEL_LEVEL=2 python3 -m pip install --quiet llama-cpp-python==0.3.36
 fi
 CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build --release --quiet --example bench_decode
-echo "== srl (f32, dequantized: the training weights) =="
-./target/release/examples/bench_decode "$model" f32
-echo "== srl (Q8_0 copy for inference) =="
-./target/release/examples/bench_decode "$model" q8_0
+echo "== srl (f32, dequantized) =="
+./target/release/examples/bench_decode "$model"
 echo "== llama.cpp $(python3 -c 'import llama_cpp; print(llama_cpp.__version__)') (${model##*/} as shipped) =="
 python3 - "$model" <<'PY'
 import statistics, sys, time

@@ -76,16 +76,6 @@ pub trait ChatModel: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Reply>> + Send;
 }
 
-/// The weights a local model samples with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Weights {
-    /// As loaded (f32): exactly the model training produces
-    F32,
-    /// An 8-bit (Q8_0) copy: several times faster decoding on CPU, logits within a few percent
-    #[value(name = "q8_0")]
-    Q8_0,
-}
-
 /// Where `--device` puts a local model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DeviceKind {
@@ -103,7 +93,7 @@ pub enum AnyModel {
 
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
-    pub fn open(spec: &str, device: DeviceKind, weights: Weights, openai: &OpenAiOptions) -> Result<AnyModel> {
+    pub fn open(spec: &str, device: DeviceKind, openai: &OpenAiOptions) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
             return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
         }
@@ -122,7 +112,7 @@ impl AnyModel {
                  openai:URL#MODEL or scripted:FILE)"
             );
         }
-        Ok(AnyModel::Local(LocalModel::load(path, device, weights)?))
+        Ok(AnyModel::Local(LocalModel::load(path, device)?))
     }
 }
 
@@ -166,12 +156,9 @@ struct LocalInner {
 }
 
 impl LocalModel {
-    pub fn load(path: &Path, kind: DeviceKind, weights: Weights) -> Result<LocalModel> {
+    pub fn load(path: &Path, kind: DeviceKind) -> Result<LocalModel> {
         let dev = device(kind)?;
-        let mut loaded = load(path, DType::F32, &dev)?;
-        if weights == Weights::Q8_0 {
-            loaded.model.quantize_for_inference(candle_core::quantized::GgmlDType::Q8_0)?;
-        }
+        let loaded = load(path, DType::F32, &dev)?;
         let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
         let template = Template::detect(tokenizer.chat_template.as_deref())
             .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
@@ -309,13 +296,11 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", DeviceKind::Cpu, Weights::F32, &options).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", DeviceKind::Cpu, &options).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", DeviceKind::Cpu, Weights::F32, &options).err().unwrap();
+        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", DeviceKind::Cpu, &options).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
-        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceKind::Cpu, Weights::F32, &options)
-            .err()
-            .unwrap();
+        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceKind::Cpu, &options).err().unwrap();
         assert!(format!("{https:#}").contains("https is not supported"));
         if !cfg!(feature = "cuda") {
             let cuda = device(DeviceKind::Cuda).err().unwrap();

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use super::Outcome;
 use crate::agent::episode::{Episode, Termination};
-use crate::agent::model::{AnyModel, ChatModel, DeviceKind, Sampling, Weights};
+use crate::agent::model::{AnyModel, ChatModel, DeviceKind, Sampling};
 use crate::agent::openai::OpenAiOptions;
 use crate::agent::output::{run_summary, write_episodes};
 use crate::agent::{run_episodes, AgentOptions};
@@ -69,9 +69,6 @@ pub struct Args {
     /// Where a local model runs (cuda needs a build with `--features cuda`)
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceKind,
-    /// A local model's weights: f32 as trained, or an 8-bit copy that decodes faster on CPU
-    #[arg(long, value_enum, default_value = "f32")]
-    weights: Weights,
     /// openai: retries after a connection error, a timeout, 429 or 5xx (exponential backoff from 1 s)
     #[arg(long, default_value_t = 5)]
     retries: u32,
@@ -103,7 +100,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, args.weights, &openai) })?;
+    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, &openai) })?;
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
     let options = AgentOptions {
         max_steps: args.max_steps,

@@ -358,8 +358,6 @@ pub struct Model {
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
     lm_head: Linear,
-    /// Set by `quantize_for_inference`: the output projection, quantized.
-    lm_head_quantized: Option<candle_core::quantized::QMatMul>,
     rotary: Rotary,
     cfg: Config,
 }
@@ -379,7 +377,7 @@ impl Model {
             candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
         };
         let rotary = Rotary::new(cfg, vb.dtype(), vb.device())?;
-        Ok(Self { embed_tokens, layers, norm, lm_head, lm_head_quantized: None, rotary, cfg: cfg.clone() })
+        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone() })
     }
 
     pub fn config(&self) -> &Config {
@@ -471,11 +469,7 @@ impl Model {
         if last_only {
             xs = xs.narrow(1, t - 1, 1)?;
         }
-        let xs = self.norm.forward(&xs)?;
-        match &self.lm_head_quantized {
-            Some(head) => head.forward(&xs),
-            None => self.lm_head.forward(&xs),
-        }
+        self.lm_head.forward(&self.norm.forward(&xs)?)
     }
 }
 

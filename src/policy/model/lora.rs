@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
@@ -42,27 +41,11 @@ pub struct Projection {
     pub(super) base: Linear,
     name: String,
     adapter: Option<Adapter>,
-    /// A quantized copy of the weight that replaces it in `forward` (inference only: quantized
-    /// matmuls have no backward).
-    quantized: Option<QMatMul>,
 }
 
 impl Projection {
     pub(super) fn new(base: Linear, name: String) -> Projection {
-        Projection { base, name, adapter: None, quantized: None }
-    }
-
-    /// Switches `forward` to a `dtype`-quantized copy of the weight (adapters merged first). A
-    /// weight whose rows do not split into the format's blocks stays as it is.
-    pub(super) fn quantize(&mut self, dtype: GgmlDType) -> Result<()> {
-        if !self.base.weight().dim(1)?.is_multiple_of(dtype.block_size()) {
-            return Ok(());
-        }
-        let mut merged = HashMap::new();
-        self.merged(&mut merged)?;
-        let weight = merged.remove(&format!("{}.weight", self.name)).unwrap_or_else(|| self.base.weight().clone());
-        self.quantized = Some(QMatMul::from_qtensor(QTensor::quantize(&weight, dtype)?)?);
-        Ok(())
+        Projection { base, name, adapter: None }
     }
 
     /// The projection's short name (`q_proj`).
@@ -93,13 +76,6 @@ impl Projection {
 
 impl Module for Projection {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        if let Some(quantized) = &self.quantized {
-            let ys = quantized.forward(xs)?;
-            return match self.base.bias() {
-                Some(bias) => ys.broadcast_add(bias),
-                None => Ok(ys),
-            };
-        }
         let ys = self.base.forward(xs)?;
         let Some(adapter) = &self.adapter else { return Ok(ys) };
         let low = xs.broadcast_matmul(&adapter.a.t()?)?.broadcast_matmul(&adapter.b.t()?)?;

@@ -1,7 +1,5 @@
-//! Changing a loaded model's projections: LoRA adapters (attach, merge for export) and an
-//! 8-bit copy of every weight for fast inference.
+//! Changing a loaded model's projections: LoRA adapters (attach, merge for export).
 
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{bail, Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -37,20 +35,6 @@ impl Model {
             if cfg.targets.iter().any(|t| t == projection.kind()) {
                 projection.adapt(cfg, vb)?;
             }
-        }
-        Ok(())
-    }
-
-    /// Runs every projection and the output head on `dtype`-quantized copies of their weights
-    /// (e.g. Q8_0): decoding reads a quarter of the bytes. Inference only: quantized matmuls have
-    /// no backward, so a quantized model must not be trained.
-    pub fn quantize_for_inference(&mut self, dtype: GgmlDType) -> Result<()> {
-        for projection in self.projections_mut() {
-            projection.quantize(dtype)?;
-        }
-        if self.cfg.hidden_size.is_multiple_of(dtype.block_size()) {
-            let head = QTensor::quantize(self.lm_head.weight(), dtype)?;
-            self.lm_head_quantized = Some(QMatMul::from_qtensor(head)?);
         }
         Ok(())
     }

@@ -22,9 +22,6 @@ impl Model {
         attention_mask: Option<&Tensor>,
         head_loss: &mut dyn FnMut(&Tensor) -> Result<Tensor>,
     ) -> Result<(Tensor, GradStore)> {
-        if self.lm_head_quantized.is_some() {
-            candle_core::bail!("this model was quantized for inference and cannot be trained");
-        }
         let (b, t) = input_ids.dims2()?;
         let mask = host_mask(attention_mask, b, t)?;
         let (positions, _) = token_positions(&mask, &vec![0; b], t);
