@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::Outcome;
+use super::{parse_rounds, Outcome, Rounds};
 use crate::agent::episode::{Episode, Termination};
 use crate::agent::model::{AnyModel, ChatModel, DeviceKind, Sampling};
 use crate::agent::openai::OpenAiOptions;
@@ -78,16 +78,6 @@ pub struct Args {
     /// Write the predictions without grading them
     #[arg(long)]
     no_eval: bool,
-}
-
-#[derive(Clone, Copy)]
-struct Rounds(Option<usize>);
-
-fn parse_rounds(text: &str) -> Result<Rounds, String> {
-    if text == "all" {
-        return Ok(Rounds(None));
-    }
-    text.parse().map(|n| Rounds(Some(n))).map_err(|_| format!("expected a number or `all`, got {text:?}"))
 }
 
 pub fn run(args: Args) -> Result<Outcome> {

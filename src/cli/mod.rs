@@ -71,6 +71,17 @@ enum Command {
     Agent(agent::Args),
 }
 
+/// `--context-rounds`: a number of previous rounds, or `all`.
+#[derive(Clone, Copy)]
+struct Rounds(Option<usize>);
+
+fn parse_rounds(text: &str) -> Result<Rounds, String> {
+    if text == "all" {
+        return Ok(Rounds(None));
+    }
+    text.parse().map(|n| Rounds(Some(n))).map_err(|_| format!("expected a number or `all`, got {text:?}"))
+}
+
 /// Outcome of a command that finished: `Problems` means it completed but met bad input.
 pub enum Outcome {
     Clean,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use super::{Outcome, Output};
+use super::{parse_rounds, Outcome, Output, Rounds};
 use crate::steps::{build_instances, StepOptions, StepStats};
 use crate::trajectory::{Trajectory, SCHEMA};
 
@@ -21,16 +21,6 @@ pub struct Args {
     /// Observations longer than this (in characters) keep only their head and tail
     #[arg(long, default_value_t = 4000)]
     max_observation_chars: usize,
-}
-
-#[derive(Clone, Copy)]
-struct Rounds(Option<usize>);
-
-fn parse_rounds(text: &str) -> Result<Rounds, String> {
-    if text == "all" {
-        return Ok(Rounds(None));
-    }
-    text.parse().map(|n| Rounds(Some(n))).map_err(|_| format!("expected a number or `all`, got {text:?}"))
 }
 
 pub fn run(args: Args) -> Result<Outcome> {

@@ -140,10 +140,7 @@ impl ExecutionRewards {
     /// The execution reward of `action` proposed for `instance`, or `None` when its trajectory
     /// has no environment.
     pub fn score(&mut self, instance: &StepInstance, action: &Action) -> Result<Option<f64>> {
-        let Some((sandbox, effects)) = self.environments.get_mut(&instance.trajectory_id) else { return Ok(None) };
-        let limits = &self.limits;
-        let score = self.runtime.block_on(effects.reward(sandbox, instance.step_index, action, limits))?;
-        Ok(Some(score))
+        Ok(self.score_many(&[(instance, action)])?.pop().flatten())
     }
 
     /// Execution rewards of many rollouts at once: each trajectory's sandbox runs its rollouts

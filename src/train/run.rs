@@ -20,9 +20,9 @@ use super::loss::LossConfig;
 use super::optim::AdamW;
 use super::rlvr::{rlvr_step, RlvrOptions, TrainingPolicy};
 use super::sft::{sft_batch, target_ids};
-use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward};
+use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward, RolloutStats};
 use super::student::Student;
-use super::update::{kl_k3, padded, sft_update, update, UpdateOptions};
+use super::update::{kl_k3, padded, sft_update, update, Batch, UpdateOptions};
 use crate::agent::model::Sampling;
 use crate::agent::AgentOptions;
 use crate::policy::chat::Template;
@@ -349,11 +349,7 @@ impl Trainer<'_, '_> {
         if instances.is_empty() {
             bail!("rlvr: no task under {} matches a training trajectory's instance id", config.reward.tasks.display());
         }
-        let backend = match config.reward.sandbox.as_str() {
-            "docker" => Backend::Docker,
-            "local" => Backend::Local,
-            _ => Backend::Auto,
-        };
+        let backend = sandbox_backend(&config.reward.sandbox);
         let options = RlvrOptions {
             instances_per_step: cfg.instances_per_step,
             group_size: cfg.group_size,
@@ -397,36 +393,9 @@ impl Trainer<'_, '_> {
                 seed,
             )?;
             let update_started = Instant::now();
-            let mut losses = Vec::new();
-            let mut norms = Vec::new();
-            if !batch.prompts.is_empty() {
-                for _ in 0..srl.passes {
-                    let s = update(&loaded.model, &loaded.trainable, &mut optimizer, &batch, &update_options)?;
-                    losses.push(f64::from(s.loss));
-                    norms.push(f64::from(s.grad_norm));
-                }
-            }
-            let (reward_mean, reward_std, reward_max) = reward_summary(&stats.rewards);
-            let metrics = StepMetrics {
-                stage: "rlvr".into(),
-                step: self.state.global_step,
-                stage_step: self.state.stage_step,
-                learning_rate,
-                loss: mean(&losses).map(|v| v as f32),
-                grad_norm: mean(&norms).map(|v| v as f32),
-                reward_mean: Some(reward_mean),
-                reward_std: Some(reward_std),
-                reward_max: Some(reward_max),
-                format_error_rate: Some(stats.format_errors as f64 / stats.turns.max(1) as f64),
-                kept_groups: Some(stats.kept_groups),
-                sampled_groups: Some(stats.sampled_groups),
-                kept_ratio: Some(stats.kept_groups as f64 / stats.sampled_groups.max(1) as f64),
-                tokens: stats.generated_tokens,
-                tokens_per_second: stats.generated_tokens as f64 / stats.seconds_generation.max(1e-9),
-                seconds_generation: stats.seconds_generation,
-                seconds_update: update_started.elapsed().as_secs_f64(),
-                ..StepMetrics::default()
-            };
+            let fit = optimise(loaded, &mut optimizer, &batch, &update_options, srl.passes)?;
+            let seconds_update = update_started.elapsed().as_secs_f64();
+            let metrics = grpo_metrics("rlvr", self.state, learning_rate, fit, &stats, stats.turns, seconds_update);
             self.finish_step(&metrics, &optimizer, cfg.train_steps)?;
         }
         Ok(())
@@ -435,11 +404,7 @@ impl Trainer<'_, '_> {
     fn run_srl(&mut self, train: &[StepInstance], prompts: &[Prompt<'_>], resume_from: Option<&Path>) -> Result<()> {
         let weights = &self.config.reward;
         let mut execution = if weights.w_exec > 0.0 {
-            let backend = match weights.sandbox.as_str() {
-                "docker" => Backend::Docker,
-                "local" => Backend::Local,
-                _ => Backend::Auto,
-            };
+            let backend = sandbox_backend(&weights.sandbox);
             let timeout = Duration::from_secs(weights.action_timeout);
             let env =
                 ExecutionRewards::open(train, &weights.tasks, backend, crate::sandbox::docker::DEFAULT_IMAGE, timeout)?;
@@ -534,41 +499,79 @@ impl Trainer<'_, '_> {
                 kl_to_initial = Some(f64::from(kl_k3(&policy, &logprobs.detach(), &mask)?.to_scalar::<f32>()?));
                 batch.reference_logprobs = Some(logprobs.detach().to_vec2::<f32>()?);
             }
-            let (mut losses, mut norms) = (Vec::new(), Vec::new());
-            if !batch.prompts.is_empty() {
-                for _ in 0..cfg.passes {
-                    let s = update(&loaded.model, &loaded.trainable, &mut optimizer, &batch, &update_options)?;
-                    losses.push(f64::from(s.loss));
-                    norms.push(f64::from(s.grad_norm));
-                }
-            }
-            let (reward_mean, reward_std, reward_max) = reward_summary(&stats.rewards);
-            let samples = stats.rewards.len().max(1) as f64;
-            let metrics = StepMetrics {
-                stage: "srl".into(),
-                step: self.state.global_step,
-                stage_step: self.state.stage_step,
-                learning_rate,
-                loss: mean(&losses).map(|v| v as f32),
-                grad_norm: mean(&norms).map(|v| v as f32),
-                reward_mean: Some(reward_mean),
-                reward_std: Some(reward_std),
-                reward_max: Some(reward_max),
-                format_error_rate: Some(stats.format_errors as f64 / samples),
-                similarity_mean: mean(&stats.similarities),
-                execution_reward_mean: mean(&stats.executions),
-                kept_groups: Some(stats.kept_groups),
-                sampled_groups: Some(stats.sampled_groups),
-                kept_ratio: Some(stats.kept_groups as f64 / stats.sampled_groups.max(1) as f64),
-                kl_to_initial,
-                tokens: stats.generated_tokens,
-                tokens_per_second: stats.generated_tokens as f64 / stats.seconds_generation.max(1e-9),
-                seconds_generation: stats.seconds_generation,
-                seconds_reward: stats.seconds_reward,
-                seconds_update: update_started.elapsed().as_secs_f64(),
-            };
+            let fit = optimise(loaded, &mut optimizer, &batch, &update_options, cfg.passes)?;
+            let seconds_update = update_started.elapsed().as_secs_f64();
+            let units = stats.rewards.len();
+            let mut metrics = grpo_metrics("srl", self.state, learning_rate, fit, &stats, units, seconds_update);
+            metrics.kl_to_initial = kl_to_initial;
             self.finish_step(&metrics, &optimizer, cfg.train_steps)?;
         }
         Ok(())
+    }
+}
+
+/// `auto`, `docker` or `local` (validated with the configuration) as a sandbox backend.
+fn sandbox_backend(name: &str) -> Backend {
+    match name {
+        "docker" => Backend::Docker,
+        "local" => Backend::Local,
+        _ => Backend::Auto,
+    }
+}
+
+/// `passes` GRPO passes over `batch` (none when dynamic sampling dropped every group); the mean
+/// loss and gradient norm over them.
+fn optimise(
+    student: &Student,
+    optimizer: &mut AdamW,
+    batch: &Batch,
+    options: &UpdateOptions,
+    passes: usize,
+) -> Result<(Option<f32>, Option<f32>)> {
+    let (mut losses, mut norms) = (Vec::new(), Vec::new());
+    if !batch.prompts.is_empty() {
+        for _ in 0..passes {
+            let stats = update(&student.model, &student.trainable, optimizer, batch, options)?;
+            losses.push(f64::from(stats.loss));
+            norms.push(f64::from(stats.grad_norm));
+        }
+    }
+    Ok((mean(&losses).map(|v| v as f32), mean(&norms).map(|v| v as f32)))
+}
+
+/// The metrics line of a GRPO step (SRL or RLVR). `format_units` is what the format-error rate
+/// counts over: rollouts for SRL, model turns for RLVR.
+fn grpo_metrics(
+    stage: &str,
+    state: &TrainerState,
+    learning_rate: f64,
+    (loss, grad_norm): (Option<f32>, Option<f32>),
+    stats: &RolloutStats,
+    format_units: usize,
+    seconds_update: f64,
+) -> StepMetrics {
+    let (reward_mean, reward_std, reward_max) = reward_summary(&stats.rewards);
+    StepMetrics {
+        stage: stage.into(),
+        step: state.global_step,
+        stage_step: state.stage_step,
+        learning_rate,
+        loss,
+        grad_norm,
+        reward_mean: Some(reward_mean),
+        reward_std: Some(reward_std),
+        reward_max: Some(reward_max),
+        format_error_rate: Some(stats.format_errors as f64 / format_units.max(1) as f64),
+        similarity_mean: mean(&stats.similarities),
+        execution_reward_mean: mean(&stats.executions),
+        kept_groups: Some(stats.kept_groups),
+        sampled_groups: Some(stats.sampled_groups),
+        kept_ratio: Some(stats.kept_groups as f64 / stats.sampled_groups.max(1) as f64),
+        kl_to_initial: None,
+        tokens: stats.generated_tokens,
+        tokens_per_second: stats.generated_tokens as f64 / stats.seconds_generation.max(1e-9),
+        seconds_generation: stats.seconds_generation,
+        seconds_reward: stats.seconds_reward,
+        seconds_update,
     }
 }
