@@ -33,10 +33,8 @@ pub struct TrainerState {
     pub rlvr_cursor: usize,
     /// AdamW steps taken by the current stage's optimizer.
     pub optimizer_steps: usize,
-    /// Lines of `metrics.jsonl` and `eval.jsonl` written up to this checkpoint.
-    pub metrics_lines: usize,
-    pub eval_lines: usize,
-    /// Evaluations done (`before`, `after-sft`, `after`).
+    /// Evaluations done (`before`, `after-sft`, `after`), one `eval.jsonl` line each; like the
+    /// `global_step` lines of `metrics.jsonl`, they are what a resume keeps.
     pub evals_done: Vec<String>,
     pub finished: bool,
 }

@@ -135,8 +135,8 @@ pub fn run(
         return Ok(state);
     }
     let (metrics_path, eval_path) = (out.join("metrics.jsonl"), out.join("eval.jsonl"));
-    checkpoint::truncate_lines(&metrics_path, state.metrics_lines)?;
-    checkpoint::truncate_lines(&eval_path, state.eval_lines)?;
+    checkpoint::truncate_lines(&metrics_path, state.global_step)?;
+    checkpoint::truncate_lines(&eval_path, state.evals_done.len())?;
 
     let instances = read_instances(&config.steps)?;
     let (train, held_out) = split(&instances, config.eval.holdout_trajectories);
@@ -251,7 +251,6 @@ impl Trainer<'_, '_> {
             label,
         )?;
         checkpoint::append_line(self.eval_path, &result)?;
-        self.state.eval_lines += 1;
         self.state.evals_done.push(label.to_string());
         (self.report)(Event::Eval(&result));
         Ok(())
@@ -260,7 +259,6 @@ impl Trainer<'_, '_> {
     /// Records a finished step and checkpoints when due.
     fn finish_step(&mut self, metrics: &StepMetrics, optimizer: &AdamW, stage_total: usize) -> Result<()> {
         checkpoint::append_line(self.metrics_path, metrics)?;
-        self.state.metrics_lines += 1;
         self.state.stage_step += 1;
         self.state.global_step += 1;
         self.state.optimizer_steps = optimizer.steps_taken;
