@@ -15,7 +15,7 @@ use srl::policy::sample::{generate, SamplingConfig};
 use srl::train::grpo::{advantages, AdvantageConfig};
 use srl::train::loss::LossConfig;
 use srl::train::optim::AdamW;
-use srl::train::update::{sft_update, update, Batch, UpdateOptions};
+use srl::train::update::{sft_update, update, Batch, SftOptions, UpdateOptions};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -46,6 +46,7 @@ fn step(model: &Model, varmap: &VarMap, vocab: u32, seed: u64) -> anyhow::Result
         temperature: 1.0,
         kl_coef: 0.0,
         micro_batch: 1,
+        recompute: true,
     };
     let mut optimizer = AdamW::new(varmap, 1e-6, 0, 0.0)?;
     let started = Instant::now();
@@ -53,7 +54,8 @@ fn step(model: &Model, varmap: &VarMap, vocab: u32, seed: u64) -> anyhow::Result
     let grpo = started.elapsed().as_secs_f64();
     let targets = vec![batch.completions[0].clone(), batch.completions[1].clone()];
     let started = Instant::now();
-    sft_update(model, varmap, &mut optimizer, &[prompt.clone(), prompt], &targets, 1.0, 1)?;
+    let sft = SftOptions { max_grad_norm: 1.0, micro_batch: 1, recompute: true };
+    sft_update(model, varmap, &mut optimizer, &[prompt.clone(), prompt], &targets, &sft)?;
     Ok((sampling, grpo, started.elapsed().as_secs_f64()))
 }
 

@@ -201,6 +201,47 @@ fn configuration_mistakes_are_reported() {
     assert!(missing.code != 0 && missing.stderr.contains("absent.toml"), "{}", missing.stderr);
     let nothing = cx.srl(&["train", "--resume", "no-such-run"]);
     assert!(nothing.code != 0 && nothing.stderr.contains("no-such-run"), "{}", nothing.stderr);
+    std::fs::write(cx.path("gpu.toml"), "device = \"gpu\"\n").unwrap();
+    let gpu = cx.srl(&["train", "--config", "gpu.toml"]);
+    assert!(gpu.code == 1 && gpu.stderr.contains("device") && gpu.stderr.contains("\"gpu\""), "{}", gpu.stderr);
+    std::fs::write(cx.path("fp16.toml"), "precision = \"fp16\"\n").unwrap();
+    let fp16 = cx.srl(&["train", "--config", "fp16.toml"]);
+    assert!(fp16.code == 1 && fp16.stderr.contains("precision"), "{}", fp16.stderr);
+    if !cfg!(feature = "cuda") {
+        std::fs::write(cx.path("cuda.toml"), "device = \"cuda:1\"\n").unwrap();
+        let cuda = cx.srl(&["train", "--config", "cuda.toml"]);
+        assert!(cuda.code == 1 && cuda.stderr.contains("built without CUDA"), "{}", cuda.stderr);
+    }
+}
+
+/// Mixed precision on the CPU (candle runs bf16 there too): bf16 activations without
+/// recomputation train, and the checkpoint keeps f32 master weights that moved.
+#[test]
+fn bf16_activations_train_f32_master_weights() {
+    let cx = TestContext::new();
+    write_tiny_model(&cx.path("tiny"));
+    sample_steps(&cx);
+    let config = format!("precision = \"bf16\"\nrecompute_activations = false\n{SMALL_RUN}");
+    std::fs::write(cx.path("run.toml"), config.replace("mode = \"sft-then-srl\"", "mode = \"sft\"")).unwrap();
+    let run = cx.srl(&["train", "--config", "run.toml", "--out", "run"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let metrics = lines(&cx, "run/metrics.jsonl");
+    assert_eq!(metrics.len(), 3);
+    let losses: Vec<f64> = metrics.iter().map(|m| m["loss"].as_f64().unwrap()).collect();
+    assert!(losses.iter().all(|l| l.is_finite() && *l > 0.0), "{losses:?}");
+    let load = |dir: &str| srl::policy::load::load(&cx.path(dir), DType::F32, &Device::Cpu).unwrap();
+    let (before, after) = (load("tiny"), load("run/checkpoint"));
+    let weight = |m: &srl::policy::load::LoadedModel| {
+        let vars = m.varmap.data().lock().unwrap();
+        let w = vars["model.layers.0.mlp.up_proj.weight"].as_tensor().clone();
+        assert_eq!(w.dtype(), DType::F32);
+        w.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    };
+    let moved = weight(&before).iter().zip(weight(&after)).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(moved > 1e-4, "SFT at learning rate 1e-2 moved the weights by only {moved}");
+    let header = std::fs::read(cx.path("run/checkpoint/model.safetensors")).unwrap();
+    let text = String::from_utf8_lossy(&header[..4096.min(header.len())]);
+    assert!(text.contains("F32") && !text.contains("BF16"), "the checkpoint is not f32");
 }
 
 /// Dynamic sampling by hand: with a scorer that gives the first two prompts' groups equal

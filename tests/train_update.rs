@@ -53,6 +53,7 @@ fn updates_raise_rewarded_and_lower_penalised_completions() {
         temperature: 1.0,
         kl_coef: 0.0,
         micro_batch: 1,
+        recompute: true,
     };
     let mut norms = Vec::new();
     for _ in 0..3 {
@@ -90,6 +91,7 @@ fn sampled_groups_train_without_errors() {
         temperature: 1.0,
         kl_coef: 0.0,
         micro_batch: 1,
+        recompute: true,
     };
     let stats = update(&model, &varmap, &mut optimizer, &batch, &options).unwrap();
     assert!(stats.loss.is_finite() && stats.grad_norm.is_finite());

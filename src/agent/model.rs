@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device};
+use candle_core::DType;
 
 use super::openai::{OpenAiClient, OpenAiOptions};
 use crate::policy::chat::{Template, Turn};
+use crate::policy::device::{DeviceSpec, Precision};
 use crate::policy::load::load;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
@@ -76,14 +77,6 @@ pub trait ChatModel: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Reply>> + Send;
 }
 
-/// Where `--device` puts a local model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeviceKind {
-    Cpu,
-    /// The first CUDA GPU (only in builds with the `cuda` feature)
-    Cuda,
-}
-
 /// A model of any kind, so the loop picks one at run time without `dyn`.
 pub enum AnyModel {
     Local(LocalModel),
@@ -93,7 +86,8 @@ pub enum AnyModel {
 
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
-    pub fn open(spec: &str, device: DeviceKind, openai: &OpenAiOptions) -> Result<AnyModel> {
+    /// `device` and `precision` matter only for a local model.
+    pub fn open(spec: &str, device: DeviceSpec, precision: Precision, openai: &OpenAiOptions) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
             return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
         }
@@ -112,7 +106,7 @@ impl AnyModel {
                  openai:URL#MODEL or scripted:FILE)"
             );
         }
-        Ok(AnyModel::Local(LocalModel::load(path, device)?))
+        Ok(AnyModel::Local(LocalModel::load(path, device, precision)?))
     }
 }
 
@@ -134,14 +128,6 @@ impl ChatModel for AnyModel {
     }
 }
 
-fn device(kind: DeviceKind) -> Result<Device> {
-    match kind {
-        DeviceKind::Cpu => Ok(Device::Cpu),
-        DeviceKind::Cuda if cfg!(feature = "cuda") => Device::new_cuda(0).context("cannot open CUDA device 0"),
-        DeviceKind::Cuda => bail!("--device cuda: this srl was built without CUDA (rebuild with `--features cuda`)"),
-    }
-}
-
 /// A candle model on this machine. Sampling holds the lock, so episodes running in parallel
 /// take turns at the model while their sandboxes work.
 pub struct LocalModel {
@@ -156,9 +142,9 @@ struct LocalInner {
 }
 
 impl LocalModel {
-    pub fn load(path: &Path, kind: DeviceKind) -> Result<LocalModel> {
-        let dev = device(kind)?;
-        let loaded = load(path, DType::F32, &dev)?;
+    pub fn load(path: &Path, device: DeviceSpec, precision: Precision) -> Result<LocalModel> {
+        let mut loaded = load(path, DType::F32, &device.open()?)?;
+        loaded.model.set_compute_dtype(precision.dtype());
         let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
         let template = Template::detect(tokenizer.chat_template.as_deref())
             .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
@@ -296,15 +282,14 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", DeviceKind::Cpu, &options).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", DeviceSpec::Cpu, Precision::F32, &options).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", DeviceKind::Cpu, &options).err().unwrap();
+        let bare_url =
+            AnyModel::open("http://127.0.0.1:1/v1", DeviceSpec::Cpu, Precision::F32, &options).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
-        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceKind::Cpu, &options).err().unwrap();
+        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceSpec::Cpu, Precision::F32, &options)
+            .err()
+            .unwrap();
         assert!(format!("{https:#}").contains("https is not supported"));
-        if !cfg!(feature = "cuda") {
-            let cuda = device(DeviceKind::Cuda).err().unwrap();
-            assert!(format!("{cuda:#}").contains("built without CUDA"));
-        }
     }
 }

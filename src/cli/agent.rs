@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 
 use super::{parse_rounds, Outcome, Rounds};
 use crate::agent::episode::{Episode, Termination};
-use crate::agent::model::{AnyModel, ChatModel, DeviceKind, Sampling};
+use crate::agent::model::{AnyModel, ChatModel, Sampling};
 use crate::agent::openai::OpenAiOptions;
 use crate::agent::output::{run_summary, write_episodes};
 use crate::agent::{run_episodes, AgentOptions};
+use crate::policy::device::{DeviceSpec, Precision};
 use crate::sandbox::{self, docker, Backend};
 use crate::task::eval::{evaluate, summary, EvalOptions, InstanceResult, Prediction, Status};
 use crate::task::instance::{load_instances, Instance};
@@ -66,9 +67,12 @@ pub struct Args {
     /// Seconds allowed for an instance's tests when grading
     #[arg(long, default_value_t = 1800)]
     test_timeout: u64,
-    /// Where a local model runs (cuda needs a build with `--features cuda`)
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceKind,
+    /// Where a local model runs: cpu, cuda or cuda:N (cuda needs a build with `--features cuda`)
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// Activation precision of a local model: f32 or bf16 (bf16 is for GPUs)
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
     /// openai: retries after a connection error, a timeout, 429 or 5xx (exponential backoff from 1 s)
     #[arg(long, default_value_t = 5)]
     retries: u32,
@@ -90,7 +94,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, &openai) })?;
+    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, args.precision, &openai) })?;
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
     let options = AgentOptions {
         max_steps: args.max_steps,

@@ -31,16 +31,25 @@ pub fn completion_logprobs_at(
 }
 
 /// The loss `loss_of(log-probs, mask)` of completions (as `completion_logprobs_at` gives them)
-/// and its gradients for every weight, with activations recomputed layer by layer during the
-/// backward pass (`Model::backward_recomputed`): what training uses, so memory stays bounded.
+/// and its gradients for every weight. With `recompute`, activations are recomputed layer by
+/// layer during the backward pass (`Model::backward_recomputed`), so memory stays bounded by
+/// one layer; without it, one forward pass keeps every activation (faster, for large memories).
 pub fn completion_loss_backward(
     model: &Model,
     prompts: &[Vec<u32>],
     completions: &[Vec<u32>],
     temperature: f64,
+    recompute: bool,
     loss_of: &mut dyn FnMut(&Tensor, &Tensor) -> Result<Tensor>,
 ) -> Result<(f32, GradStore)> {
     let rows = Rows::assemble(model, prompts, completions)?;
+    if !recompute {
+        let logits = model.forward(&rows.input, Some(&rows.mask))?;
+        let (logprobs, mask) = rows.token_logprobs(&logits, temperature)?;
+        let loss = loss_of(&logprobs, &mask)?;
+        let grads = loss.backward()?;
+        return Ok((loss.to_dtype(DType::F32)?.to_scalar::<f32>()?, grads));
+    }
     let mut failure = None;
     let result = model.backward_recomputed(&rows.input, Some(&rows.mask), &mut |logits| {
         let mut attempt = || -> Result<Tensor> {
@@ -65,8 +74,10 @@ pub fn completion_loss_backward(
 struct Rows {
     input: Tensor,
     mask: Tensor,
-    /// `[b, out_len]`: the position whose logits predict completion token k.
+    /// `[b * out_len]`: the row of the flattened logits `[b * width, vocab]` that predicts each
+    /// completion token.
     positions: Tensor,
+    out_len: usize,
     targets: Tensor,
     target_mask: Tensor,
 }
@@ -88,13 +99,13 @@ impl Rows {
         let width = prompts.iter().zip(completions).map(|(p, c)| p.len() + c.len()).max().unwrap_or(0);
         let out_len = completions.iter().map(Vec::len).max().unwrap_or(0).max(1);
         let (mut ids, mut mask, mut positions, mut targets, mut target_mask) = (vec![], vec![], vec![], vec![], vec![]);
-        for (prompt, completion) in prompts.iter().zip(completions) {
+        for (row, (prompt, completion)) in prompts.iter().zip(completions).enumerate() {
             let real = prompt.len() + completion.len();
             ids.extend(prompt.iter().chain(completion).copied().chain(std::iter::repeat_n(0u32, width - real)));
             mask.extend(std::iter::repeat_n(1f32, real).chain(std::iter::repeat_n(0f32, width - real)));
             for k in 0..out_len {
                 // The logits that predict completion token k sit at the position just before it.
-                positions.push((prompt.len() + k).min(width) as u32 - 1);
+                positions.push((row * width + (prompt.len() + k).min(width) - 1) as u32);
                 targets.push(completion.get(k).copied().unwrap_or(0));
                 target_mask.push(if k < completion.len() { 1f32 } else { 0f32 });
             }
@@ -102,7 +113,8 @@ impl Rows {
         Ok(Rows {
             input: Tensor::from_vec(ids, (b, width), dev)?,
             mask: Tensor::from_vec(mask, (b, width), dev)?,
-            positions: Tensor::from_vec(positions, (b, out_len), dev)?,
+            positions: Tensor::from_vec(positions, b * out_len, dev)?,
+            out_len,
             targets: Tensor::from_vec(targets, (b, out_len, 1), dev)?,
             target_mask: Tensor::from_vec(target_mask, (b, out_len), dev)?,
         })
@@ -110,10 +122,9 @@ impl Rows {
 
     /// Masked per-token log-probs `[b, out_len]` and the mask, from logits `[b, width, vocab]`.
     fn token_logprobs(&self, logits: &Tensor, temperature: f64) -> candle_core::Result<(Tensor, Tensor)> {
-        let logits = logits.to_dtype(DType::F32)?;
-        let vocab = logits.dim(D::Minus1)?;
-        let index = self.positions.unsqueeze(D::Minus1)?.repeat((1, 1, vocab))?.contiguous()?;
-        let picked = logits.gather(&index, 1)?;
+        let (b, width, vocab) = logits.dims3()?;
+        let logits = logits.to_dtype(DType::F32)?.reshape((b * width, vocab))?;
+        let picked = logits.index_select(&self.positions, 0)?.reshape((b, self.out_len, vocab))?;
         let picked = if temperature > 0.0 && temperature != 1.0 { (picked / temperature)? } else { picked };
         let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
         let token_logprobs = log_probs.gather(&self.targets, D::Minus1)?.squeeze(D::Minus1)?;

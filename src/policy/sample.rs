@@ -5,11 +5,17 @@
 //! the sampling distribution (log-softmax of logits / temperature; of the raw logits when
 //! greedy), so training never re-tokenizes decoded text. Prompts of different lengths are
 //! left-padded and masked; a finished sequence keeps feeding masked padding until the batch is
-//! done. Selection of the next token happens on the host: it is a few microseconds per token
-//! next to the forward pass.
+//! done.
+//!
+//! Selection of the next token happens on the host on a CPU (cheap next to the forward pass;
+//! without top-k / top-p it is one pass over the vocabulary, no sort). On a GPU, drawing from
+//! the full distribution happens on the device with the Gumbel-max trick (argmax of log-probs
+//! plus Gumbel noise is a draw from the softmax), so only the chosen ids and their log-probs
+//! cross to the host; the device's generator is seeded with the config's seed. Top-k / top-p
+//! on a GPU copy the logits to the host and use the host path.
 
 use anyhow::{bail, Result};
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Tensor, D};
 
 use super::model::Model;
 
@@ -66,11 +72,25 @@ fn pick(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> (u32, f32) {
         let best = (0..scaled.len()).fold(0, |best, i| if scaled[i] > scaled[best] { i } else { best });
         return (best as u32, logprob(best));
     }
+    if cfg.top_k == 0 && cfg.top_p >= 1.0 {
+        // The whole distribution: walk it in vocabulary order, no sort needed.
+        let mut target = rng.next_f64();
+        for (id, l) in scaled.iter().enumerate() {
+            target -= (l - log_norm).exp();
+            if target <= 0.0 {
+                return (id as u32, logprob(id));
+            }
+        }
+        let last = scaled.len() - 1;
+        return (last as u32, logprob(last));
+    }
     let mut order: Vec<usize> = (0..scaled.len()).collect();
-    order.sort_by(|&a, &b| scaled[b].total_cmp(&scaled[a]));
-    if cfg.top_k > 0 {
+    let by_logit = |a: &usize, b: &usize| scaled[*b].total_cmp(&scaled[*a]);
+    if cfg.top_k > 0 && cfg.top_k < order.len() {
+        order.select_nth_unstable_by(cfg.top_k - 1, by_logit);
         order.truncate(cfg.top_k);
     }
+    order.sort_by(by_logit);
     let probs: Vec<f64> = order.iter().map(|&i| (scaled[i] - log_norm).exp()).collect();
     let mut keep = probs.len();
     if cfg.top_p < 1.0 {
@@ -92,6 +112,25 @@ fn pick(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> (u32, f32) {
         }
     }
     (order[keep - 1] as u32, logprob(order[keep - 1]))
+}
+
+/// Every row's next token and its log-probability, drawn on the logits' device: greedy is the
+/// argmax; otherwise the argmax of log-probs plus Gumbel noise `-ln(-ln U)`, a draw from the
+/// softmax at `temperature`.
+fn pick_on_device(logits: &Tensor, temperature: f64) -> Result<(Vec<u32>, Vec<f32>)> {
+    let logits = logits.to_dtype(DType::F32)?;
+    let scaled = if temperature > 0.0 { (logits / temperature)? } else { logits };
+    let log_probs = candle_nn::ops::log_softmax(&scaled, D::Minus1)?;
+    let choice = if temperature > 0.0 {
+        // U in (0, 1): the lower bound keeps ln U finite.
+        let uniform = Tensor::rand(1e-30f32, 1f32, log_probs.shape(), log_probs.device())?;
+        let gumbel = uniform.log()?.neg()?.log()?.neg()?;
+        (&log_probs + gumbel)?.argmax(D::Minus1)?
+    } else {
+        log_probs.argmax(D::Minus1)?
+    };
+    let chosen = log_probs.gather(&choice.unsqueeze(1)?, 1)?.squeeze(1)?;
+    Ok((choice.to_vec1::<u32>()?, chosen.to_vec1::<f32>()?))
 }
 
 /// Generates one completion per prompt. `stop_ids` end a completion (the stop token is kept);
@@ -128,14 +167,23 @@ pub fn generate(
         .map(|_| Completion { token_ids: Vec::new(), logprobs: Vec::new(), finish: FinishReason::Length })
         .collect();
     let mut done = vec![false; b];
+    let on_device = !dev.is_cpu() && cfg.top_k == 0 && cfg.top_p >= 1.0;
+    if on_device {
+        dev.set_seed(cfg.seed)?;
+    }
     for _ in 0..cfg.max_new_tokens {
-        let rows: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
+        let picks: Vec<(u32, f32)> = if on_device {
+            let (ids, logprobs) = pick_on_device(&logits, cfg.temperature)?;
+            ids.into_iter().zip(logprobs).collect()
+        } else {
+            let rows: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
+            rows.iter().zip(rngs.iter_mut()).map(|(row, rng)| pick(row, cfg, rng)).collect()
+        };
         let mut next = vec![0u32; b];
-        for (i, row) in rows.iter().enumerate() {
+        for (i, &(token, logprob)) in picks.iter().enumerate() {
             if done[i] {
                 continue;
             }
-            let (token, logprob) = pick(row, cfg, &mut rngs[i]);
             next[i] = token;
             out[i].token_ids.push(token);
             out[i].logprobs.push(logprob);

@@ -57,6 +57,12 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     /// Sequences per forward/backward pass in updates (gradients are accumulated over the batch).
     pub micro_batch: usize,
+    /// Recompute activations layer by layer in backward passes (bounded memory).
+    pub recompute_activations: bool,
+    /// Where the student trains: cpu, cuda or cuda:N.
+    pub device: crate::policy::device::DeviceSpec,
+    /// Activation dtype: f32, or bf16 with f32 master weights.
+    pub precision: crate::policy::device::Precision,
     pub srl: SrlConfig,
     pub sft: SftConfig,
     pub reward: RewardWeights,
@@ -194,6 +200,9 @@ impl Default for TrainConfig {
             max_prompt_tokens: 2048,
             checkpoint_every: 10,
             micro_batch: 1,
+            recompute_activations: true,
+            device: Default::default(),
+            precision: Default::default(),
             srl: SrlConfig::default(),
             sft: SftConfig::default(),
             reward: RewardWeights::default(),
@@ -289,6 +298,16 @@ checkpoint_every = 10
 # Sequences per forward/backward pass in updates; gradients are accumulated over the whole
 # batch. Memory grows with micro_batch x sequence length squared (attention scores).
 micro_batch = 1
+# Backward passes recompute one decoder layer's activations at a time, so memory is bounded by
+# one layer (plus the layers' inputs) at the cost of one more forward pass. false keeps every
+# activation: faster, for a GPU with memory to spare.
+recompute_activations = true
+# Where the student samples and trains: "cpu", "cuda" or "cuda:N" (cuda needs a build with
+# `--features cuda`). Rewards and sandboxes always run on the host.
+device = "cpu"
+# Activation dtype: "f32", or "bf16" (for GPUs): bf16 matmuls with f32 master weights, f32
+# optimizer state, f32 softmax and norm statistics. Checkpoints are f32 either way.
+precision = "f32"
 
 [srl]
 train_steps = 20
@@ -405,6 +424,9 @@ impl TrainConfig {
             if !ok {
                 bail!("{message}");
             }
+        }
+        if matches!(self.device, crate::policy::device::DeviceSpec::Cuda(_)) && !cfg!(feature = "cuda") {
+            bail!("device = \"{}\": this srl was built without CUDA (rebuild with `--features cuda`)", self.device);
         }
         if !["auto", "docker", "local"].contains(&self.reward.sandbox.as_str()) {
             bail!("reward.sandbox must be auto, docker or local, not {:?}", self.reward.sandbox);

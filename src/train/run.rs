@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device};
+use candle_core::DType;
 use serde::Serialize;
 
 use super::checkpoint::{self, TrainerState};
@@ -22,7 +22,7 @@ use super::rlvr::{rlvr_step, RlvrOptions, TrainingPolicy};
 use super::sft::{sft_batch, target_ids};
 use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward, RolloutStats};
 use super::student::Student;
-use super::update::{kl_k3, padded, sft_update, update, Batch, UpdateOptions};
+use super::update::{kl_k3, padded, sft_update, update, Batch, SftOptions, UpdateOptions};
 use crate::agent::model::Sampling;
 use crate::agent::AgentOptions;
 use crate::policy::chat::Template;
@@ -121,7 +121,8 @@ pub fn run(
         }
         None => TrainerState::default(),
     };
-    let loaded = Student::load(&config.model, &config.lora, resume_from.as_deref())?;
+    let device = config.device.open()?;
+    let loaded = Student::load(&config.model, &config.lora, resume_from.as_deref(), &device, config.precision)?;
     if config.lora.rank > 0 {
         report(Event::Message(format!(
             "LoRA rank {} on {}: {} trainable parameters",
@@ -314,8 +315,11 @@ impl Trainer<'_, '_> {
                 &mut optimizer,
                 &p,
                 &t,
-                sft.max_grad_norm,
-                config.micro_batch,
+                &SftOptions {
+                    max_grad_norm: sft.max_grad_norm,
+                    micro_batch: config.micro_batch,
+                    recompute: config.recompute_activations,
+                },
             )?;
             let seconds = started.elapsed().as_secs_f64();
             let metrics = StepMetrics {
@@ -374,6 +378,7 @@ impl Trainer<'_, '_> {
             temperature: cfg.temperature,
             kl_coef: 0.0,
             micro_batch: config.micro_batch,
+            recompute: config.recompute_activations,
         };
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         let policy = TrainingPolicy { model: &loaded.model, tokenizer, template };
@@ -429,8 +434,13 @@ impl Trainer<'_, '_> {
     ) -> Result<()> {
         let (config, loaded, tokenizer) = (self.config, self.loaded, self.tokenizer);
         let (cfg, weights) = (&config.srl, &config.reward);
-        let reference =
-            if cfg.log_kl || cfg.kl_coef > 0.0 { Some(load(&config.model, DType::F32, &Device::Cpu)?) } else { None };
+        let reference = if cfg.log_kl || cfg.kl_coef > 0.0 {
+            let mut reference = load(&config.model, DType::F32, loaded.model.device())?;
+            reference.model.set_compute_dtype(config.precision.dtype());
+            Some(reference)
+        } else {
+            None
+        };
         let mut optimizer = self.optimizer(cfg.learning_rate, cfg.warmup_steps, cfg.weight_decay, resume_from)?;
         let options = RolloutOptions {
             prompts_per_step: cfg.prompts_per_step,
@@ -453,6 +463,7 @@ impl Trainer<'_, '_> {
             temperature: cfg.temperature,
             kl_coef: cfg.kl_coef,
             micro_batch: config.micro_batch,
+            recompute: config.recompute_activations,
         };
         let reward_config = self.reward_config;
         let mut score = |rows: &[(&StepInstance, String)]| -> Result<Vec<RolloutReward>> {
@@ -493,7 +504,7 @@ impl Trainer<'_, '_> {
             if let (Some(reference), false) = (&reference, batch.prompts.is_empty()) {
                 let (logprobs, mask) =
                     completion_logprobs_at(&reference.model, &batch.prompts, &batch.completions, cfg.temperature)?;
-                let policy = padded(&batch.old_logprobs, mask.dim(1)?, &Device::Cpu)?;
+                let policy = padded(&batch.old_logprobs, mask.dim(1)?, mask.device())?;
                 kl_to_initial = Some(f64::from(kl_k3(&policy, &logprobs.detach(), &mask)?.to_scalar::<f32>()?));
                 batch.reference_logprobs = Some(logprobs.detach().to_vec2::<f32>()?);
             }

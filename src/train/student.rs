@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
+use crate::policy::device::Precision;
 use crate::policy::load::{load, save_hf_tensors};
 use crate::policy::model::lora::LoraConfig;
 use crate::policy::model::{Config, Model};
@@ -27,21 +28,29 @@ const ADAPTERS: &str = "adapter.safetensors";
 impl Student {
     /// The student of a run: from `checkpoint` when resuming without LoRA; with LoRA, the base
     /// is always `model` (it never changes) and the adapters come from `checkpoint`.
-    pub fn load(model: &Path, lora: &LoraConfig, checkpoint: Option<&Path>) -> Result<Student> {
-        let dev = Device::Cpu;
+    /// Weights are f32 on `dev` whatever the `precision` (the activations' dtype).
+    pub fn load(
+        model: &Path,
+        lora: &LoraConfig,
+        checkpoint: Option<&Path>,
+        dev: &Device,
+        precision: Precision,
+    ) -> Result<Student> {
         if lora.rank == 0 {
-            let loaded = load(checkpoint.unwrap_or(model), DType::F32, &dev)?;
+            let mut loaded = load(checkpoint.unwrap_or(model), DType::F32, dev)?;
+            loaded.model.set_compute_dtype(precision.dtype());
             return Ok(Student { model: loaded.model, trainable: loaded.varmap, config: loaded.config, base: None });
         }
-        let loaded = load(model, DType::F32, &dev)?;
+        let loaded = load(model, DType::F32, dev)?;
         let base: HashMap<String, Tensor> = {
             let vars =
                 loaded.varmap.data().lock().map_err(|_| anyhow::anyhow!("the model's variables are poisoned"))?;
             vars.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect()
         };
-        let mut frozen = Model::new(&loaded.config, VarBuilder::from_tensors(base.clone(), DType::F32, &dev))?;
+        let mut frozen = Model::new(&loaded.config, VarBuilder::from_tensors(base.clone(), DType::F32, dev))?;
+        frozen.set_compute_dtype(precision.dtype());
         let mut adapters = VarMap::new();
-        frozen.attach_lora(lora, &VarBuilder::from_varmap(&adapters, DType::F32, &dev))?;
+        frozen.attach_lora(lora, &VarBuilder::from_varmap(&adapters, DType::F32, dev))?;
         if let Some(dir) = checkpoint {
             let path = dir.join(ADAPTERS);
             adapters

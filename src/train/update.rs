@@ -35,6 +35,17 @@ pub struct UpdateOptions {
     pub kl_coef: f64,
     /// Rollouts per forward/backward pass; gradients are accumulated over the batch.
     pub micro_batch: usize,
+    /// Recompute activations layer by layer in the backward pass (bounded memory, one more
+    /// forward pass) instead of keeping them all.
+    pub recompute: bool,
+}
+
+/// How an SFT step back-propagates: see the fields of the same names in [`UpdateOptions`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SftOptions {
+    pub max_grad_norm: f64,
+    pub micro_batch: usize,
+    pub recompute: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,12 +58,22 @@ pub struct UpdateStats {
 /// Scales every gradient so that their joint L2 norm is at most `max_norm`; returns the norm
 /// before scaling.
 fn clip_grad_norm(varmap: &VarMap, grads: &mut GradStore, max_norm: f64) -> Result<f32> {
-    let mut total = 0f64;
+    // Summed on the device (one copy to the host, not one per variable) in f64: the variables
+    // come in hash-map order, and the norm must not depend on it (resume is exact).
+    let mut total: Option<Tensor> = None;
     for var in varmap.all_vars() {
         if let Some(grad) = grads.get(var.as_tensor()) {
-            total += f64::from(grad.sqr()?.sum_all()?.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?);
+            let square = grad.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?;
+            total = Some(match total {
+                Some(t) => (t + square)?,
+                None => square,
+            });
         }
     }
+    let total = match total {
+        Some(t) => t.to_scalar::<f64>()?,
+        None => 0.0,
+    };
     let norm = total.sqrt();
     if norm > max_norm {
         let scale = max_norm / (norm + 1e-6);
@@ -133,19 +154,26 @@ pub fn update(
         };
         let prompts = &batch.prompts[range.clone()];
         let completions = &batch.completions[range.clone()];
-        completion_loss_backward(model, prompts, completions, options.temperature, &mut |new, mask| {
-            let width = mask.dim(1)?;
-            let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
-            let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
-            let mut loss = policy_loss(new, &old, &advantages, mask, &options.loss)?;
-            if options.kl_coef > 0.0 {
-                if let Some(reference) = &batch.reference_logprobs {
-                    let reference = padded(&reference[range.clone()], width, dev)?;
-                    loss = (loss + (kl_k3(new, &reference, mask)? * options.kl_coef)?)?;
+        completion_loss_backward(
+            model,
+            prompts,
+            completions,
+            options.temperature,
+            options.recompute,
+            &mut |new, mask| {
+                let width = mask.dim(1)?;
+                let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
+                let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
+                let mut loss = policy_loss(new, &old, &advantages, mask, &options.loss)?;
+                if options.kl_coef > 0.0 {
+                    if let Some(reference) = &batch.reference_logprobs {
+                        let reference = padded(&reference[range.clone()], width, dev)?;
+                        loss = (loss + (kl_k3(new, &reference, mask)? * options.kl_coef)?)?;
+                    }
                 }
-            }
-            Ok((loss * share)?)
-        })
+                Ok((loss * share)?)
+            },
+        )
     })
 }
 
@@ -156,12 +184,13 @@ pub fn sft_update(
     optimizer: &mut AdamW,
     prompts: &[Vec<u32>],
     completions: &[Vec<u32>],
-    max_grad_norm: f64,
-    micro_batch: usize,
+    options: &SftOptions,
 ) -> Result<UpdateStats> {
     let total_tokens = completions.iter().map(Vec::len).sum::<usize>().max(1) as f64;
-    accumulate_and_step(varmap, optimizer, prompts.len(), micro_batch, max_grad_norm, &mut |range| {
-        completion_loss_backward(model, &prompts[range.clone()], &completions[range], 1.0, &mut |logprobs, _| {
+    let rows = prompts.len();
+    accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
+        let (prompts, completions) = (&prompts[range.clone()], &completions[range]);
+        completion_loss_backward(model, prompts, completions, 1.0, options.recompute, &mut |logprobs, _| {
             Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
         })
     })

@@ -9,9 +9,14 @@
 //! tokens, so a padded row gets the same logits as the sequence alone. [`Model::forward_cached`]
 //! is the incremental form for sampling: same weights, a [`Cache`] of past keys and values.
 //!
+//! Mixed precision: the weights keep the `VarBuilder` dtype (f32 master weights when training)
+//! and [`Model::set_compute_dtype`] picks the dtype of the activations (bf16 on a GPU). Each
+//! weight is cast where it is used, so gradients flow back through the cast to the f32 weights.
+//! RMSNorm statistics and the attention softmax run in at least f32 whatever the compute dtype;
+//! logits of half-float activations come back as f32.
+//!
 //! Deliberately absent: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention,
-//! MLP biases, mixed precision (weights and activations share the `VarBuilder` dtype; RMSNorm
-//! alone upcasts half floats), and anything about prompts, tokens or training.
+//! MLP biases, and anything about prompts, tokens or training.
 
 use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Linear, VarBuilder};
@@ -163,7 +168,7 @@ impl RmsNorm {
         let xs = xs.to_dtype(internal)?;
         let mean_square = xs.sqr()?.mean_keepdim(D::Minus1)?;
         let normed = xs.broadcast_div(&(mean_square + self.eps)?.sqrt()?)?;
-        normed.to_dtype(dtype)?.broadcast_mul(&self.weight)
+        normed.to_dtype(dtype)?.broadcast_mul(&self.weight.to_dtype(dtype)?)
     }
 }
 
@@ -184,16 +189,17 @@ impl Rotary {
         Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)? })
     }
 
-    /// Tables at `positions` (`b * t` of them, row-major), shaped `[b, 1, t, head_dim / 2]`.
-    fn at(&self, positions: &[u32], b: usize, t: usize) -> Result<(Tensor, Tensor)> {
+    /// Tables at `positions` (`b * t` of them, row-major), shaped `[b, 1, t, head_dim / 2]`,
+    /// in `dtype`.
+    fn at(&self, positions: &[u32], b: usize, t: usize, dtype: DType) -> Result<(Tensor, Tensor)> {
         let limit = self.cos.dim(0)?;
         if let Some(p) = positions.iter().find(|&&p| p as usize >= limit) {
             bail!("position {p} is beyond max_position_embeddings {limit}")
         }
         let index = Tensor::from_slice(positions, positions.len(), self.cos.device())?;
         let half = self.cos.dim(1)?;
-        let cos = self.cos.index_select(&index, 0)?.reshape((b, 1, t, half))?;
-        let sin = self.sin.index_select(&index, 0)?.reshape((b, 1, t, half))?;
+        let cos = self.cos.index_select(&index, 0)?.reshape((b, 1, t, half))?.to_dtype(dtype)?;
+        let sin = self.sin.index_select(&index, 0)?.reshape((b, 1, t, half))?.to_dtype(dtype)?;
         Ok((cos, sin))
     }
 }
@@ -217,8 +223,8 @@ fn repeat_kv(xs: Tensor, n_rep: usize) -> Result<Tensor> {
     xs.unsqueeze(2)?.broadcast_as((b, kv_heads, n_rep, t, d))?.reshape((b, kv_heads * n_rep, t, d))
 }
 
-/// What every layer needs for one call: rope tables at each token's position and the additive
-/// attention bias `[b, 1, t, past + t]`.
+/// What every layer needs for one call: rope tables at each token's position (compute dtype) and
+/// the additive attention bias `[b, 1, t, past + t]` (f32).
 struct Positions {
     cos: Tensor,
     sin: Tensor,
@@ -275,6 +281,8 @@ impl Attention {
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
+        // The cached path is for sampling only (never back-propagated): it may use fused kernels.
+        let sampling = cache.is_some();
         let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads)?, &pos.cos, &pos.sin)?;
         let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads)?, &pos.cos, &pos.sin)?;
         let v = self.project(&self.v_proj, xs, self.n_kv_heads)?;
@@ -293,8 +301,16 @@ impl Attention {
         let k = repeat_kv(k, n_rep)?.contiguous()?;
         let v = repeat_kv(v, n_rep)?.contiguous()?;
         let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = (q.contiguous()?.matmul(&k.t()?)? * scale)?.broadcast_add(&pos.bias)?;
-        let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let scores = (q.contiguous()?.matmul(&k.t()?)? * scale)?;
+        // The softmax runs in f32 or wider (sums lose mass in half floats).
+        let wide = if matches!(scores.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { scores.dtype() };
+        let scores = scores.to_dtype(wide)?.broadcast_add(&pos.bias.to_dtype(wide)?)?;
+        let probs = if sampling {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        } else {
+            candle_nn::ops::softmax(&scores, D::Minus1)?
+        };
+        let probs = probs.to_dtype(v.dtype())?;
         let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.n_heads * self.head_dim))?;
         self.o_proj.forward(&out)
     }
@@ -357,9 +373,11 @@ pub struct Model {
     embed_tokens: Embedding,
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
-    lm_head: Linear,
+    lm_head: Projection,
     rotary: Rotary,
     cfg: Config,
+    /// The dtype of activations; weights are cast to it where they are used.
+    compute: DType,
 }
 
 impl Model {
@@ -376,8 +394,20 @@ impl Model {
         } else {
             candle_nn::linear_no_bias(cfg.hidden_size, cfg.vocab_size, vb.pp("lm_head"))?
         };
-        let rotary = Rotary::new(cfg, vb.dtype(), vb.device())?;
-        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone() })
+        let lm_head = Projection::new(lm_head, "lm_head".to_string());
+        // The tables are built in f32 and cast per call, so that half-float positions stay exact.
+        let rotary = Rotary::new(cfg, DType::F32, vb.device())?;
+        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone(), compute: vb.dtype() })
+    }
+
+    /// Runs activations in `dtype` (bf16 or f16 for mixed precision; the weights' own dtype
+    /// by default). The weights, and so what the optimizer updates and saves, are unchanged.
+    pub fn set_compute_dtype(&mut self, dtype: DType) {
+        self.compute = dtype;
+    }
+
+    pub fn compute_dtype(&self) -> DType {
+        self.compute
     }
 
     pub fn config(&self) -> &Config {
@@ -388,8 +418,24 @@ impl Model {
         self.embed_tokens.embeddings().device()
     }
 
+    /// The dtype of the weights.
     pub fn dtype(&self) -> DType {
         self.embed_tokens.embeddings().dtype()
+    }
+
+    /// Token embeddings `[b, t, hidden]` in the compute dtype.
+    fn embed(&self, input_ids: &Tensor) -> Result<Tensor> {
+        self.embed_tokens.forward(input_ids)?.to_dtype(self.compute)
+    }
+
+    /// Final norm and output projection; logits of half-float activations come back as f32.
+    fn head(&self, xs: &Tensor) -> Result<Tensor> {
+        let logits = self.lm_head.forward(&self.norm.forward(xs)?)?;
+        if matches!(logits.dtype(), DType::F16 | DType::BF16) {
+            logits.to_dtype(DType::F32)
+        } else {
+            Ok(logits)
+        }
     }
 
     /// Logits `[b, t, vocab]` for every position of `input_ids` (`[b, t]`, u32). With an
@@ -444,15 +490,15 @@ impl Model {
             bail!("the cache holds a batch of {} sequences, the input has {b}", start.len())
         }
         let (positions, next_positions) = token_positions(&new_mask, &start, t);
-        let (cos, sin) = self.rotary.at(&positions, b, t)?;
+        let (cos, sin) = self.rotary.at(&positions, b, t, self.compute)?;
         let new_mask = Tensor::from_vec(new_mask, (b, t), self.device())?;
         let key_mask = match past_mask {
             Some(past) => Tensor::cat(&[&past, &new_mask], 1)?,
             None => new_mask,
         };
-        let bias = attention_bias(&key_mask, past_len, t)?.to_dtype(self.dtype())?;
+        let bias = attention_bias(&key_mask, past_len, t)?;
         let pos = Positions { cos, sin, bias };
-        let mut xs = self.embed_tokens.forward(input_ids)?;
+        let mut xs = self.embed(input_ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().and_then(|c| c.layers.get_mut(i));
             xs = layer.forward(&xs, &pos, slot)?;
@@ -469,7 +515,7 @@ impl Model {
         if last_only {
             xs = xs.narrow(1, t - 1, 1)?;
         }
-        self.lm_head.forward(&self.norm.forward(&xs)?)
+        self.head(&xs)
     }
 }
 

@@ -74,11 +74,19 @@ impl Projection {
     }
 }
 
+/// Weights are cast to the input's dtype (a no-op unless the model computes in half floats).
 impl Module for Projection {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let ys = self.base.forward(xs)?;
+        let dtype = xs.dtype();
+        let ys = if self.base.weight().dtype() == dtype {
+            self.base.forward(xs)?
+        } else {
+            let bias = self.base.bias().map(|b| b.to_dtype(dtype)).transpose()?;
+            Linear::new(self.base.weight().to_dtype(dtype)?, bias).forward(xs)?
+        };
         let Some(adapter) = &self.adapter else { return Ok(ys) };
-        let low = xs.broadcast_matmul(&adapter.a.t()?)?.broadcast_matmul(&adapter.b.t()?)?;
+        let (a, b) = (adapter.a.to_dtype(dtype)?, adapter.b.to_dtype(dtype)?);
+        let low = xs.broadcast_matmul(&a.t()?)?.broadcast_matmul(&b.t()?)?;
         ys + (low * adapter.scale)?
     }
 }

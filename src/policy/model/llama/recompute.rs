@@ -8,7 +8,7 @@
 //! layer's activations plus the layers' inputs.
 
 use candle_core::backprop::GradStore;
-use candle_core::{Module, Result, Tensor, Var};
+use candle_core::{Result, Tensor, Var};
 
 use super::{attention_bias, host_mask, token_positions, Model, Positions};
 
@@ -25,14 +25,14 @@ impl Model {
         let (b, t) = input_ids.dims2()?;
         let mask = host_mask(attention_mask, b, t)?;
         let (positions, _) = token_positions(&mask, &vec![0; b], t);
-        let (cos, sin) = self.rotary.at(&positions, b, t)?;
+        let (cos, sin) = self.rotary.at(&positions, b, t, self.compute)?;
         let key_mask = Tensor::from_vec(mask, (b, t), self.device())?;
-        let bias = attention_bias(&key_mask, 0, t)?.to_dtype(self.dtype())?;
+        let bias = attention_bias(&key_mask, 0, t)?;
         let pos = Positions { cos, sin, bias };
 
         // Forward: no graph kept between layers, only their inputs.
         let mut inputs = Vec::with_capacity(self.layers.len());
-        let mut xs = self.embed_tokens.forward(input_ids)?.detach();
+        let mut xs = self.embed(input_ids)?.detach();
         for layer in &self.layers {
             inputs.push(xs.clone());
             xs = layer.forward(&xs, &pos, None)?.detach();
@@ -40,7 +40,7 @@ impl Model {
 
         // The head: final norm, output projection and the caller's loss.
         let last = Var::from_tensor(&xs)?;
-        let loss = head_loss(&self.lm_head.forward(&self.norm.forward(last.as_tensor())?)?)?;
+        let loss = head_loss(&self.head(last.as_tensor())?)?;
         let mut grads = loss.backward()?;
         let mut upstream = take(&mut grads, last.as_tensor())?;
 
@@ -52,7 +52,7 @@ impl Model {
             upstream = take(&mut layer_grads, input.as_tensor())?;
             grads.extend(layer_grads)?;
         }
-        let embedded = self.embed_tokens.forward(input_ids)?;
+        let embedded = self.embed(input_ids)?;
         grads.extend((embedded * &upstream)?.sum_all()?.backward()?)?;
         Ok((loss.detach(), grads))
     }
