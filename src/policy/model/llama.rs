@@ -162,8 +162,12 @@ impl RmsNorm {
         Ok(Self { weight, eps })
     }
 
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+    /// `fused` (sampling only: no backward) uses candle's single-kernel RMSNorm.
+    fn forward(&self, xs: &Tensor, fused: bool) -> Result<Tensor> {
         let dtype = xs.dtype();
+        if fused {
+            return candle_nn::ops::rms_norm(&xs.contiguous()?, &self.weight.to_dtype(dtype)?, self.eps as f32);
+        }
         let internal = if matches!(dtype, DType::F16 | DType::BF16) { DType::F32 } else { dtype };
         let xs = xs.to_dtype(internal)?;
         let mean_square = xs.sqr()?.mean_keepdim(D::Minus1)?;
@@ -204,8 +208,15 @@ impl Rotary {
     }
 }
 
-/// `x * cos + rotate_half(x) * sin` on `[b, heads, t, head_dim]`, as in HF `apply_rotary_pos_emb`.
-fn apply_rope(xs: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+/// `x * cos + rotate_half(x) * sin` on `[b, heads, t, head_dim]`, as in HF `apply_rotary_pos_emb`;
+/// with `pos.fused` (sampling only) candle's single kernel, which has no backward.
+fn apply_rope(xs: &Tensor, pos: &Positions) -> Result<Tensor> {
+    let (cos, sin) = (&pos.cos, &pos.sin);
+    if pos.fused {
+        let (b, _, t, half) = cos.dims4()?;
+        let (cos, sin) = (cos.reshape((b, t, half))?, sin.reshape((b, t, half))?);
+        return candle_nn::rotary_emb::rope(&xs.contiguous()?, &cos.contiguous()?, &sin.contiguous()?);
+    }
     let half = xs.dim(D::Minus1)? / 2;
     let x1 = xs.narrow(D::Minus1, 0, half)?;
     let x2 = xs.narrow(D::Minus1, half, half)?;
@@ -214,21 +225,14 @@ fn apply_rope(xs: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     Tensor::cat(&[first, second], D::Minus1)
 }
 
-/// `[b, kv_heads, t, d]` → `[b, kv_heads * n_rep, t, d]`, each kv head serving `n_rep` query heads.
-fn repeat_kv(xs: Tensor, n_rep: usize) -> Result<Tensor> {
-    if n_rep == 1 {
-        return Ok(xs);
-    }
-    let (b, kv_heads, t, d) = xs.dims4()?;
-    xs.unsqueeze(2)?.broadcast_as((b, kv_heads, n_rep, t, d))?.reshape((b, kv_heads * n_rep, t, d))
-}
-
-/// What every layer needs for one call: rope tables at each token's position (compute dtype) and
-/// the additive attention bias `[b, 1, t, past + t]` (f32).
+/// What every layer needs for one call: rope tables at each token's position (compute dtype),
+/// the additive attention bias `[b, 1, t, past + t]` (f32), and whether the call may use fused
+/// kernels without a backward (the cached, sampling path).
 struct Positions {
     cos: Tensor,
     sin: Tensor,
     bias: Tensor,
+    fused: bool,
 }
 
 struct Attention {
@@ -281,10 +285,8 @@ impl Attention {
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
-        // The cached path is for sampling only (never back-propagated): it may use fused kernels.
-        let sampling = cache.is_some();
-        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads)?, &pos.cos, &pos.sin)?;
-        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads)?, &pos.cos, &pos.sin)?;
+        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads)?, pos)?;
+        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads)?, pos)?;
         let v = self.project(&self.v_proj, xs, self.n_kv_heads)?;
         let (k, v) = match cache {
             None => (k, v),
@@ -297,22 +299,24 @@ impl Attention {
                 (k, v)
             }
         };
-        let n_rep = self.n_heads / self.n_kv_heads;
-        let k = repeat_kv(k, n_rep)?.contiguous()?;
-        let v = repeat_kv(v, n_rep)?.contiguous()?;
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = (q.contiguous()?.matmul(&k.t()?)? * scale)?;
+        // Grouped-query attention without copying keys and values per query head: query head
+        // `kv * n_rep + r` uses kv head `kv`, so the queries are viewed as `[b, kv, n_rep * t, d]`.
+        let (n_rep, kv_heads, d, total) = (self.n_heads / self.n_kv_heads, self.n_kv_heads, self.head_dim, k.dim(2)?);
+        let q = q.contiguous()?.reshape((b, kv_heads, n_rep * t, d))?;
+        let scale = 1.0 / (d as f64).sqrt();
+        let scores = (q.matmul(&k.contiguous()?.t()?)? * scale)?.reshape((b, kv_heads, n_rep, t, total))?;
         // The softmax runs in f32 or wider (sums lose mass in half floats).
         let wide = if matches!(scores.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { scores.dtype() };
-        let scores = scores.to_dtype(wide)?.broadcast_add(&pos.bias.to_dtype(wide)?)?;
-        let probs = if sampling {
+        let bias = pos.bias.to_dtype(wide)?.unsqueeze(1)?;
+        let scores = scores.to_dtype(wide)?.broadcast_add(&bias)?;
+        let probs = if pos.fused {
             candle_nn::ops::softmax_last_dim(&scores)?
         } else {
             candle_nn::ops::softmax(&scores, D::Minus1)?
         };
-        let probs = probs.to_dtype(v.dtype())?;
-        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, self.n_heads * self.head_dim))?;
-        self.o_proj.forward(&out)
+        let probs = probs.to_dtype(v.dtype())?.reshape((b, kv_heads, n_rep * t, total))?;
+        let out = probs.matmul(&v.contiguous()?)?.reshape((b, self.n_heads, t, d))?;
+        self.o_proj.forward(&out.transpose(1, 2)?.reshape((b, t, self.n_heads * d))?)
     }
 }
 
@@ -361,9 +365,9 @@ impl DecoderLayer {
     }
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
-        let attended = self.self_attn.forward(&self.input_layernorm.forward(xs)?, pos, cache)?;
+        let attended = self.self_attn.forward(&self.input_layernorm.forward(xs, pos.fused)?, pos, cache)?;
         let xs = (xs + attended)?;
-        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs)?)?;
+        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs, pos.fused)?)?;
         xs + mixed
     }
 }
@@ -429,8 +433,8 @@ impl Model {
     }
 
     /// Final norm and output projection; logits of half-float activations come back as f32.
-    fn head(&self, xs: &Tensor) -> Result<Tensor> {
-        let logits = self.lm_head.forward(&self.norm.forward(xs)?)?;
+    fn head(&self, xs: &Tensor, fused: bool) -> Result<Tensor> {
+        let logits = self.lm_head.forward(&self.norm.forward(xs, fused)?)?;
         if matches!(logits.dtype(), DType::F16 | DType::BF16) {
             logits.to_dtype(DType::F32)
         } else {
@@ -497,7 +501,8 @@ impl Model {
             None => new_mask,
         };
         let bias = attention_bias(&key_mask, past_len, t)?;
-        let pos = Positions { cos, sin, bias };
+        // The cached path is for sampling only (never back-propagated): it may use fused kernels.
+        let pos = Positions { cos, sin, bias, fused: cache.is_some() };
         let mut xs = self.embed(input_ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().and_then(|c| c.layers.get_mut(i));
@@ -515,7 +520,7 @@ impl Model {
         if last_only {
             xs = xs.narrow(1, t - 1, 1)?;
         }
-        self.head(&xs)
+        self.head(&xs, pos.fused)
     }
 }
 

@@ -28,7 +28,7 @@ impl Model {
         let (cos, sin) = self.rotary.at(&positions, b, t, self.compute)?;
         let key_mask = Tensor::from_vec(mask, (b, t), self.device())?;
         let bias = attention_bias(&key_mask, 0, t)?;
-        let pos = Positions { cos, sin, bias };
+        let pos = Positions { cos, sin, bias, fused: false };
 
         // Forward: no graph kept between layers, only their inputs.
         let mut inputs = Vec::with_capacity(self.layers.len());
@@ -40,7 +40,7 @@ impl Model {
 
         // The head: final norm, output projection and the caller's loss.
         let last = Var::from_tensor(&xs)?;
-        let loss = head_loss(&self.head(last.as_tensor())?)?;
+        let loss = head_loss(&self.head(last.as_tensor(), false)?)?;
         let mut grads = loss.backward()?;
         let mut upstream = take(&mut grads, last.as_tensor())?;
 
