@@ -445,3 +445,29 @@ fn lora_adapters_start_neutral_and_merge_exactly() {
     let err = adapted.attach_lora(&bad, &VarBuilder::from_varmap(&adapters, DType::F32, &Device::Cpu));
     assert!(err.unwrap_err().to_string().contains("qproj"));
 }
+
+/// Int8 sampling copies: the cached forward stays close to the f32 one, follows the weights
+/// when they are refreshed after a change, and is exact again once switched off.
+#[test]
+fn quantized_sampling_stays_close_and_follows_the_weights() {
+    let cfg = tiny_config("qwen2", true);
+    let (varmap, mut model) = random_model(&cfg, DType::F32);
+    let input = ids(&[&[5, 9, 2, 33, 63, 0, 17], &[1, 4, 4, 8, 40, 41, 2]]);
+    let cached = |model: &Model| token_by_token(model, &input, None);
+    let exact = model.forward(&input, None).unwrap();
+    let scale = exact.abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap() as f64;
+    model.set_quantized_sampling(true).unwrap();
+    let quantized = max_abs_diff(&exact, &cached(&model));
+    println!("int8 sampling: max |Δ logit| {quantized:.2e} (largest logit {scale:.2})");
+    assert!(quantized > 0.0 && quantized < 0.05 * scale, "{quantized} vs {scale}");
+    // Change a weight: stale until refreshed.
+    let var = varmap.data().lock().unwrap()["model.layers.0.self_attn.q_proj.weight"].clone();
+    var.set(&(var.as_tensor() * 3.0).unwrap()).unwrap();
+    let changed = model.forward(&input, None).unwrap();
+    let stale = max_abs_diff(&changed, &cached(&model));
+    model.refresh_sampling_weights().unwrap();
+    let fresh = max_abs_diff(&changed, &cached(&model));
+    assert!(fresh < stale && fresh < 0.05 * scale, "refreshed {fresh}, stale {stale}");
+    model.set_quantized_sampling(false).unwrap();
+    assert!(max_abs_diff(&changed, &cached(&model)) <= 1e-4);
+}

@@ -163,7 +163,9 @@ fn resuming_gives_the_same_run_as_going_straight_through() {
     let cx = TestContext::new();
     write_tiny_model(&cx.path("tiny"));
     sample_steps(&cx);
-    std::fs::write(cx.path("run.toml"), SMALL_RUN.replace("train_steps = 2\n", "train_steps = 1\n")).unwrap();
+    // With int8 sampling copies, which must be re-quantized from the restored weights on resume.
+    let config = format!("quantized_sampling = true\n{}", SMALL_RUN.replace("train_steps = 2\n", "train_steps = 1\n"));
+    std::fs::write(cx.path("run.toml"), config).unwrap();
     let straight = cx.srl(&["train", "--config", "run.toml", "--out", "straight"]);
     assert_eq!(straight.code, 0, "{}", straight.stderr);
     // Stop in the middle of SFT (the optimizer's moments matter), then resume twice.

@@ -77,6 +77,15 @@ pub trait ChatModel: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Reply>> + Send;
 }
 
+/// Where and how a local model runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LocalOptions {
+    pub device: DeviceSpec,
+    pub precision: Precision,
+    /// Decode with int8 copies of the weights on a CPU (`Model::set_quantized_sampling`).
+    pub quantized_sampling: bool,
+}
+
 /// A model of any kind, so the loop picks one at run time without `dyn`.
 pub enum AnyModel {
     Local(LocalModel),
@@ -86,8 +95,8 @@ pub enum AnyModel {
 
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
-    /// `device` and `precision` matter only for a local model.
-    pub fn open(spec: &str, device: DeviceSpec, precision: Precision, openai: &OpenAiOptions) -> Result<AnyModel> {
+    /// `local` matters only for a local model.
+    pub fn open(spec: &str, local: LocalOptions, openai: &OpenAiOptions) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
             return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
         }
@@ -106,7 +115,7 @@ impl AnyModel {
                  openai:URL#MODEL or scripted:FILE)"
             );
         }
-        Ok(AnyModel::Local(LocalModel::load(path, device, precision)?))
+        Ok(AnyModel::Local(LocalModel::load(path, local)?))
     }
 }
 
@@ -142,9 +151,10 @@ struct LocalInner {
 }
 
 impl LocalModel {
-    pub fn load(path: &Path, device: DeviceSpec, precision: Precision) -> Result<LocalModel> {
-        let mut loaded = load(path, DType::F32, &device.open()?)?;
-        loaded.model.set_compute_dtype(precision.dtype());
+    pub fn load(path: &Path, options: LocalOptions) -> Result<LocalModel> {
+        let mut loaded = load(path, DType::F32, &options.device.open()?)?;
+        loaded.model.set_compute_dtype(options.precision.dtype());
+        loaded.model.set_quantized_sampling(options.quantized_sampling)?;
         let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
         let template = Template::detect(tokenizer.chat_template.as_deref())
             .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
@@ -282,14 +292,12 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", DeviceSpec::Cpu, Precision::F32, &options).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", LocalOptions::default(), &options).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url =
-            AnyModel::open("http://127.0.0.1:1/v1", DeviceSpec::Cpu, Precision::F32, &options).err().unwrap();
+        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", LocalOptions::default(), &options).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
-        let https = AnyModel::open("openai:https://api.example.com/v1#m", DeviceSpec::Cpu, Precision::F32, &options)
-            .err()
-            .unwrap();
+        let https =
+            AnyModel::open("openai:https://api.example.com/v1#m", LocalOptions::default(), &options).err().unwrap();
         assert!(format!("{https:#}").contains("https is not supported"));
     }
 }

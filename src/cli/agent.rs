@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use super::{parse_rounds, Outcome, Rounds};
 use crate::agent::episode::{Episode, Termination};
-use crate::agent::model::{AnyModel, ChatModel, Sampling};
+use crate::agent::model::{AnyModel, ChatModel, LocalOptions, Sampling};
 use crate::agent::openai::OpenAiOptions;
 use crate::agent::output::{run_summary, write_episodes};
 use crate::agent::{run_episodes, AgentOptions};
@@ -73,6 +73,9 @@ pub struct Args {
     /// Activation precision of a local model: f32 or bf16 (bf16 is for GPUs)
     #[arg(long, default_value = "f32")]
     precision: Precision,
+    /// Decode a local model on the CPU with int8 copies of its weights (about 2x faster)
+    #[arg(long)]
+    quantized_sampling: bool,
     /// openai: retries after a connection error, a timeout, 429 or 5xx (exponential backoff from 1 s)
     #[arg(long, default_value_t = 5)]
     retries: u32,
@@ -94,7 +97,17 @@ pub fn run(args: Args) -> Result<Outcome> {
         api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let model = runtime.block_on(async { AnyModel::open(&args.model, args.device, args.precision, &openai) })?;
+    let model = runtime.block_on(async {
+        AnyModel::open(
+            &args.model,
+            LocalOptions {
+                device: args.device,
+                precision: args.precision,
+                quantized_sampling: args.quantized_sampling,
+            },
+            &openai,
+        )
+    })?;
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
     let options = AgentOptions {
         max_steps: args.max_steps,

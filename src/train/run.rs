@@ -122,7 +122,14 @@ pub fn run(
         None => TrainerState::default(),
     };
     let device = config.device.open()?;
-    let loaded = Student::load(&config.model, &config.lora, resume_from.as_deref(), &device, config.precision)?;
+    let loaded = Student::load(
+        &config.model,
+        &config.lora,
+        resume_from.as_deref(),
+        &device,
+        config.precision,
+        config.quantized_sampling,
+    )?;
     if config.lora.rank > 0 {
         report(Event::Message(format!(
             "LoRA rank {} on {}: {} trainable parameters",

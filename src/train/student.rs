@@ -35,10 +35,12 @@ impl Student {
         checkpoint: Option<&Path>,
         dev: &Device,
         precision: Precision,
+        quantized_sampling: bool,
     ) -> Result<Student> {
         if lora.rank == 0 {
             let mut loaded = load(checkpoint.unwrap_or(model), DType::F32, dev)?;
             loaded.model.set_compute_dtype(precision.dtype());
+            loaded.model.set_quantized_sampling(quantized_sampling)?;
             return Ok(Student { model: loaded.model, trainable: loaded.varmap, config: loaded.config, base: None });
         }
         let loaded = load(model, DType::F32, dev)?;
@@ -51,6 +53,7 @@ impl Student {
         frozen.set_compute_dtype(precision.dtype());
         let mut adapters = VarMap::new();
         frozen.attach_lora(lora, &VarBuilder::from_varmap(&adapters, DType::F32, dev))?;
+        frozen.set_quantized_sampling(quantized_sampling)?;
         if let Some(dir) = checkpoint {
             let path = dir.join(ADAPTERS);
             adapters

@@ -144,37 +144,40 @@ pub fn update(
     let dev: &Device = model.device();
     let rows = batch.prompts.len();
     let total_tokens: usize = batch.completions.iter().map(Vec::len).sum();
-    accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
-        // Each micro-batch's mean, weighted by its share of what the batch mean averages over.
-        let chunk_tokens: usize = batch.completions[range.clone()].iter().map(Vec::len).sum();
-        let share = if options.loss.token_level {
-            chunk_tokens.max(1) as f64 / total_tokens.max(1) as f64
-        } else {
-            range.len() as f64 / rows as f64
-        };
-        let prompts = &batch.prompts[range.clone()];
-        let completions = &batch.completions[range.clone()];
-        completion_loss_backward(
-            model,
-            prompts,
-            completions,
-            options.temperature,
-            options.recompute,
-            &mut |new, mask| {
-                let width = mask.dim(1)?;
-                let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
-                let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
-                let mut loss = policy_loss(new, &old, &advantages, mask, &options.loss)?;
-                if options.kl_coef > 0.0 {
-                    if let Some(reference) = &batch.reference_logprobs {
-                        let reference = padded(&reference[range.clone()], width, dev)?;
-                        loss = (loss + (kl_k3(new, &reference, mask)? * options.kl_coef)?)?;
+    let stats =
+        accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
+            // Each micro-batch's mean, weighted by its share of what the batch mean averages over.
+            let chunk_tokens: usize = batch.completions[range.clone()].iter().map(Vec::len).sum();
+            let share = if options.loss.token_level {
+                chunk_tokens.max(1) as f64 / total_tokens.max(1) as f64
+            } else {
+                range.len() as f64 / rows as f64
+            };
+            let prompts = &batch.prompts[range.clone()];
+            let completions = &batch.completions[range.clone()];
+            completion_loss_backward(
+                model,
+                prompts,
+                completions,
+                options.temperature,
+                options.recompute,
+                &mut |new, mask| {
+                    let width = mask.dim(1)?;
+                    let old = padded(&batch.old_logprobs[range.clone()], width, dev)?;
+                    let advantages = Tensor::new(&batch.advantages[range.clone()], dev)?;
+                    let mut loss = policy_loss(new, &old, &advantages, mask, &options.loss)?;
+                    if options.kl_coef > 0.0 {
+                        if let Some(reference) = &batch.reference_logprobs {
+                            let reference = padded(&reference[range.clone()], width, dev)?;
+                            loss = (loss + (kl_k3(new, &reference, mask)? * options.kl_coef)?)?;
+                        }
                     }
-                }
-                Ok((loss * share)?)
-            },
-        )
-    })
+                    Ok((loss * share)?)
+                },
+            )
+        })?;
+    model.refresh_sampling_weights()?;
+    Ok(stats)
 }
 
 /// One SFT step: the mean negative log-likelihood of every completion token (teacher forcing).
@@ -188,12 +191,15 @@ pub fn sft_update(
 ) -> Result<UpdateStats> {
     let total_tokens = completions.iter().map(Vec::len).sum::<usize>().max(1) as f64;
     let rows = prompts.len();
-    accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
-        let (prompts, completions) = (&prompts[range.clone()], &completions[range]);
-        completion_loss_backward(model, prompts, completions, 1.0, options.recompute, &mut |logprobs, _| {
-            Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
-        })
-    })
+    let stats =
+        accumulate_and_step(varmap, optimizer, rows, options.micro_batch, options.max_grad_norm, &mut |range| {
+            let (prompts, completions) = (&prompts[range.clone()], &completions[range]);
+            completion_loss_backward(model, prompts, completions, 1.0, options.recompute, &mut |logprobs, _| {
+                Ok((logprobs.sum_all()?.neg()? / total_tokens)?)
+            })
+        })?;
+    model.refresh_sampling_weights()?;
+    Ok(stats)
 }
 
 #[cfg(test)]

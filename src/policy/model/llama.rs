@@ -32,6 +32,15 @@ fn projection(base: Linear, vb: &VarBuilder, name: &str) -> Projection {
     Projection::new(base, format!("{}.{name}", vb.prefix()))
 }
 
+/// A projection on the training path, or on the sampling path (int8 weights when enabled).
+fn apply(proj: &Projection, xs: &Tensor, sampling: bool) -> Result<Tensor> {
+    if sampling {
+        proj.forward_sampling(xs)
+    } else {
+        proj.forward(xs)
+    }
+}
+
 /// The additive attention bias of a masked key; finite so that no op sees `-inf * 0`.
 const MASKED: f32 = -1e9;
 
@@ -278,16 +287,16 @@ impl Attention {
     }
 
     /// `[b, t, hidden]` → `[b, heads, t, head_dim]`.
-    fn project(&self, proj: &Projection, xs: &Tensor, heads: usize) -> Result<Tensor> {
+    fn project(&self, proj: &Projection, xs: &Tensor, heads: usize, sampling: bool) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
-        proj.forward(xs)?.reshape((b, t, heads, self.head_dim))?.transpose(1, 2)
+        apply(proj, xs, sampling)?.reshape((b, t, heads, self.head_dim))?.transpose(1, 2)
     }
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
-        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads)?, pos)?;
-        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads)?, pos)?;
-        let v = self.project(&self.v_proj, xs, self.n_kv_heads)?;
+        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads, pos.fused)?, pos)?;
+        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads, pos.fused)?, pos)?;
+        let v = self.project(&self.v_proj, xs, self.n_kv_heads, pos.fused)?;
         let (k, v) = match cache {
             None => (k, v),
             Some(slot) => {
@@ -316,7 +325,7 @@ impl Attention {
         };
         let probs = probs.to_dtype(v.dtype())?.reshape((b, kv_heads, n_rep * t, total))?;
         let out = probs.matmul(&v.contiguous()?)?.reshape((b, self.n_heads, t, d))?;
-        self.o_proj.forward(&out.transpose(1, 2)?.reshape((b, t, self.n_heads * d))?)
+        apply(&self.o_proj, &out.transpose(1, 2)?.reshape((b, t, self.n_heads * d))?, pos.fused)
     }
 }
 
@@ -337,9 +346,9 @@ impl Mlp {
         })
     }
 
-    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let gated = (self.gate_proj.forward(xs)?.silu()? * self.up_proj.forward(xs)?)?;
-        self.down_proj.forward(&gated)
+    fn forward(&self, xs: &Tensor, sampling: bool) -> Result<Tensor> {
+        let gated = (apply(&self.gate_proj, xs, sampling)?.silu()? * apply(&self.up_proj, xs, sampling)?)?;
+        apply(&self.down_proj, &gated, sampling)
     }
 }
 
@@ -367,7 +376,7 @@ impl DecoderLayer {
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
         let attended = self.self_attn.forward(&self.input_layernorm.forward(xs, pos.fused)?, pos, cache)?;
         let xs = (xs + attended)?;
-        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs, pos.fused)?)?;
+        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs, pos.fused)?, pos.fused)?;
         xs + mixed
     }
 }
@@ -382,6 +391,8 @@ pub struct Model {
     cfg: Config,
     /// The dtype of activations; weights are cast to it where they are used.
     compute: DType,
+    /// Sampling on a CPU reads int8 copies of the projections (`set_quantized_sampling`).
+    quantized_sampling: bool,
 }
 
 impl Model {
@@ -401,7 +412,16 @@ impl Model {
         let lm_head = Projection::new(lm_head, "lm_head".to_string());
         // The tables are built in f32 and cast per call, so that half-float positions stay exact.
         let rotary = Rotary::new(cfg, DType::F32, vb.device())?;
-        Ok(Self { embed_tokens, layers, norm, lm_head, rotary, cfg: cfg.clone(), compute: vb.dtype() })
+        Ok(Self {
+            embed_tokens,
+            layers,
+            norm,
+            lm_head,
+            rotary,
+            cfg: cfg.clone(),
+            compute: vb.dtype(),
+            quantized_sampling: false,
+        })
     }
 
     /// Runs activations in `dtype` (bf16 or f16 for mixed precision; the weights' own dtype
@@ -412,6 +432,31 @@ impl Model {
 
     pub fn compute_dtype(&self) -> DType {
         self.compute
+    }
+
+    /// With `on`, sampling on a CPU (the cached forward) multiplies by int8 copies of the
+    /// projection and output weights: a quarter of the memory traffic of f32, at the cost of
+    /// the weights' rounding (`q8`). Training never uses them. The copies go stale when the
+    /// weights change: call `refresh_sampling_weights` after each optimizer step.
+    pub fn set_quantized_sampling(&mut self, on: bool) -> Result<()> {
+        self.quantized_sampling = on;
+        self.refresh_sampling_weights()
+    }
+
+    /// Re-quantizes the sampling copies from the current weights (a no-op when they are off).
+    pub fn refresh_sampling_weights(&self) -> Result<()> {
+        let on = self.quantized_sampling;
+        if !on && self.lm_head.sampling_copy_is_empty() {
+            return Ok(());
+        }
+        self.lm_head.refresh_sampling_copy(on)?;
+        for l in &self.layers {
+            let (a, m) = (&l.self_attn, &l.mlp);
+            for p in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+                p.refresh_sampling_copy(on)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &Config {
@@ -434,7 +479,7 @@ impl Model {
 
     /// Final norm and output projection; logits of half-float activations come back as f32.
     fn head(&self, xs: &Tensor, fused: bool) -> Result<Tensor> {
-        let logits = self.lm_head.forward(&self.norm.forward(xs, fused)?)?;
+        let logits = apply(&self.lm_head, &self.norm.forward(xs, fused)?, fused)?;
         if matches!(logits.dtype(), DType::F16 | DType::BF16) {
             logits.to_dtype(DType::F32)
         } else {

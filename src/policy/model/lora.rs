@@ -5,10 +5,13 @@
 //! into Hugging Face weights for export.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
+
+use super::q8::Q8Matrix;
 
 /// Which projections get adapters, and their shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,11 +44,56 @@ pub struct Projection {
     pub(super) base: Linear,
     name: String,
     adapter: Option<Adapter>,
+    /// An int8 copy of the base weight for sampling on a CPU (see `Model::set_quantized_sampling`).
+    sampling: RwLock<Option<Q8Matrix>>,
 }
 
 impl Projection {
     pub(super) fn new(base: Linear, name: String) -> Projection {
-        Projection { base, name, adapter: None }
+        Projection { base, name, adapter: None, sampling: RwLock::new(None) }
+    }
+
+    /// Makes (or, with `on` false, drops) the int8 copy of the base weight used by
+    /// `forward_sampling`. Only CPU weights whose width is a multiple of 32 get one.
+    pub(super) fn refresh_sampling_copy(&self, on: bool) -> Result<()> {
+        let weight = self.base.weight();
+        let copy = match on && weight.device().is_cpu() && weight.dim(1)?.is_multiple_of(32) {
+            true => Some(Q8Matrix::quantize(weight)?),
+            false => None,
+        };
+        *self.sampling.write().map_err(|_| candle_core::Error::Msg("a sampling weight lock is poisoned".into()))? =
+            copy;
+        Ok(())
+    }
+
+    pub(super) fn sampling_copy_is_empty(&self) -> bool {
+        self.sampling.read().map_or(true, |copy| copy.is_none())
+    }
+
+    /// As `forward`, through the int8 copy of the base weight when there is one (f32 CPU input):
+    /// for sampling only, it has no backward.
+    pub(super) fn forward_sampling(&self, xs: &Tensor) -> Result<Tensor> {
+        let copy =
+            self.sampling.read().map_err(|_| candle_core::Error::Msg("a sampling weight lock is poisoned".into()))?;
+        let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1)?.max(1);
+        let usable = xs.dtype() == candle_core::DType::F32 && xs.device().is_cpu() && rows <= Q8Matrix::MAX_ROWS;
+        let Some(q8) = copy.as_ref().filter(|_| usable) else {
+            return self.forward(xs);
+        };
+        let ys = q8.forward(xs)?;
+        let ys = match self.base.bias() {
+            Some(bias) => ys.broadcast_add(bias)?,
+            None => ys,
+        };
+        self.add_adapter(xs, ys)
+    }
+
+    fn add_adapter(&self, xs: &Tensor, ys: Tensor) -> Result<Tensor> {
+        let Some(adapter) = &self.adapter else { return Ok(ys) };
+        let dtype = xs.dtype();
+        let (a, b) = (adapter.a.to_dtype(dtype)?, adapter.b.to_dtype(dtype)?);
+        let low = xs.broadcast_matmul(&a.t()?)?.broadcast_matmul(&b.t()?)?;
+        ys + (low * adapter.scale)?
     }
 
     /// The projection's short name (`q_proj`).
@@ -84,9 +132,6 @@ impl Module for Projection {
             let bias = self.base.bias().map(|b| b.to_dtype(dtype)).transpose()?;
             Linear::new(self.base.weight().to_dtype(dtype)?, bias).forward(xs)?
         };
-        let Some(adapter) = &self.adapter else { return Ok(ys) };
-        let (a, b) = (adapter.a.to_dtype(dtype)?, adapter.b.to_dtype(dtype)?);
-        let low = xs.broadcast_matmul(&a.t()?)?.broadcast_matmul(&b.t()?)?;
-        ys + (low * adapter.scale)?
+        self.add_adapter(xs, ys)
     }
 }

@@ -5,5 +5,6 @@
 
 pub mod llama;
 pub mod lora;
+pub mod q8;
 
 pub use llama::{Cache, Config, Model};
