@@ -102,18 +102,20 @@ fn dot_scalar(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_avx2(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
     use std::arch::x86_64::*;
-    let mut total = _mm256_setzero_ps();
+    // Four independent accumulators, one per eighth-block: a single chain of dependent FMAs
+    // would make this latency-bound rather than bandwidth-bound.
+    let mut sums = [_mm256_setzero_ps(); BLOCK / 8];
     for (block, &scale) in scales.iter().enumerate() {
         let q = values.as_ptr().add(block * BLOCK);
         let xs = x.as_ptr().add(block * BLOCK);
-        let mut sum = _mm256_setzero_ps();
-        for part in 0..BLOCK / 8 {
+        let scale = _mm256_set1_ps(scale);
+        for (part, sum) in sums.iter_mut().enumerate() {
             let eight = _mm_loadl_epi64(q.add(part * 8) as *const __m128i);
-            let widened = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(eight));
-            sum = _mm256_fmadd_ps(widened, _mm256_loadu_ps(xs.add(part * 8)), sum);
+            let weights = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(eight)), scale);
+            *sum = _mm256_fmadd_ps(weights, _mm256_loadu_ps(xs.add(part * 8)), *sum);
         }
-        total = _mm256_fmadd_ps(_mm256_set1_ps(scale), sum, total);
     }
+    let total = _mm256_add_ps(_mm256_add_ps(sums[0], sums[1]), _mm256_add_ps(sums[2], sums[3]));
     let halves = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
     let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
     _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)))
