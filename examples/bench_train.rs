@@ -1,7 +1,8 @@
 //! CPU training throughput of the student: one GRPO step (sample G = 4 completions of 64 tokens
 //! from a 512-token prompt, then one update on them) and one SFT step (2 sequences of 512 + 64
 //! tokens), for the tiny test configuration and for SmolLM2-135M. Medians of 3; the update uses
-//! activation recomputation, as `srl train` does.
+//! activation recomputation, as `srl train` does. SmolLM2 runs twice: f32 sampling, then with the
+//! int8 sampling copies (`quantized_sampling`).
 //!
 //! Run: `scripts/fetch-model.sh && cargo run --release --example bench_train [MODEL.gguf]`
 
@@ -88,7 +89,10 @@ fn main() -> anyhow::Result<()> {
     let model = Model::new(&tiny, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
     report("tiny (2 layers, hidden 32)", &model, &varmap, 258)?;
     let path = std::env::args().nth(1).unwrap_or_else(|| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
-    let loaded = load(std::path::Path::new(&path), DType::F32, &Device::Cpu)?;
+    let mut loaded = load(std::path::Path::new(&path), DType::F32, &Device::Cpu)?;
     report("SmolLM2-135M (f32)", &loaded.model, &loaded.varmap, loaded.config.vocab_size as u32)?;
+    // The same with int8 sampling copies (re-quantized after each update, as in `srl train`).
+    loaded.model.set_quantized_sampling(true)?;
+    report("SmolLM2-135M (f32, int8 sampling)", &loaded.model, &loaded.varmap, loaded.config.vocab_size as u32)?;
     Ok(())
 }

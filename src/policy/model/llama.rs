@@ -446,9 +446,6 @@ impl Model {
     /// Re-quantizes the sampling copies from the current weights (a no-op when they are off).
     pub fn refresh_sampling_weights(&self) -> Result<()> {
         let on = self.quantized_sampling;
-        if !on && self.lm_head.sampling_copy_is_empty() {
-            return Ok(());
-        }
         self.lm_head.refresh_sampling_copy(on)?;
         for l in &self.layers {
             let (a, m) = (&l.self_attn, &l.mlp);

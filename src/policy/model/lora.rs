@@ -2,7 +2,8 @@
 //! trainable `A [r, in]` (Kaiming-uniform, as PEFT initialises it) and `B [out, r]` (zeros, so an
 //! adapted model starts identical to its base). The base weights are plain tensors, not
 //! variables, so back-propagation computes no gradient for them. `merged` folds the adapters back
-//! into Hugging Face weights for export.
+//! into Hugging Face weights for export. A projection may also hold an int8 copy of its base
+//! weight for sampling on a CPU (`q8`).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -64,10 +65,6 @@ impl Projection {
         *self.sampling.write().map_err(|_| candle_core::Error::Msg("a sampling weight lock is poisoned".into()))? =
             copy;
         Ok(())
-    }
-
-    pub(super) fn sampling_copy_is_empty(&self) -> bool {
-        self.sampling.read().map_or(true, |copy| copy.is_none())
     }
 
     /// As `forward`, through the int8 copy of the base weight when there is one (f32 CPU input):
