@@ -1,4 +1,5 @@
-//! Changing a loaded model's projections: LoRA adapters (attach, merge for export).
+//! Changing a loaded model's projections: LoRA adapters (attach, merge for export) and the
+//! int8 copies used for sampling on a CPU.
 
 use candle_core::{bail, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -34,6 +35,28 @@ impl Model {
         for projection in self.projections_mut() {
             if cfg.targets.iter().any(|t| t == projection.kind()) {
                 projection.adapt(cfg, vb)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// With `on`, sampling on a CPU (the cached forward) multiplies by int8 copies of the
+    /// projection and output weights: a quarter of the memory traffic of f32, at the cost of
+    /// the weights' rounding (`q8`). Training never uses them. The copies go stale when the
+    /// weights change: call `refresh_sampling_weights` after each optimizer step.
+    pub fn set_quantized_sampling(&mut self, on: bool) -> Result<()> {
+        self.quantized_sampling = on;
+        self.refresh_sampling_weights()
+    }
+
+    /// Re-quantizes the sampling copies from the current weights (a no-op when they are off).
+    pub fn refresh_sampling_weights(&self) -> Result<()> {
+        let on = self.quantized_sampling;
+        self.lm_head.refresh_sampling_copy(on)?;
+        for l in &self.layers {
+            let (a, m) = (&l.self_attn, &l.mlp);
+            for p in [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj] {
+                p.refresh_sampling_copy(on)?;
             }
         }
         Ok(())
