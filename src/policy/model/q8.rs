@@ -56,18 +56,23 @@ impl Q8Matrix {
         }
         let inputs = xs.flatten_all()?.to_vec1::<f32>()?;
         let n = inputs.len() / self.cols;
-        let mut out = vec![0f32; n * self.rows];
-        // Rows of the weight in parallel; every input row against each weight row, so a weight
-        // row is read from memory once per call whatever the batch.
+        // Chunks of weight rows in parallel; each weight row meets every input row while it is in
+        // cache, so the matrix is read from memory once per call whatever the batch.
         let chunk = 64;
-        out.par_chunks_mut(self.rows).enumerate().for_each(|(i, y)| {
-            let x = &inputs[i * self.cols..(i + 1) * self.cols];
-            y.par_chunks_mut(chunk).enumerate().for_each(|(c, ys)| {
-                for (k, y) in ys.iter_mut().enumerate() {
-                    *y = self.dot(c * chunk + k, x);
+        let mut by_weight_row = vec![0f32; self.rows * n];
+        by_weight_row.par_chunks_mut(chunk * n).enumerate().for_each(|(c, block)| {
+            for (k, ys) in block.chunks_mut(n).enumerate() {
+                for (i, y) in ys.iter_mut().enumerate() {
+                    *y = self.dot(c * chunk + k, &inputs[i * self.cols..(i + 1) * self.cols]);
                 }
-            });
+            }
         });
+        let mut out = vec![0f32; n * self.rows];
+        for (row, ys) in by_weight_row.chunks(n).enumerate() {
+            for (i, y) in ys.iter().enumerate() {
+                out[i * self.rows + row] = *y;
+            }
+        }
         let mut shape = dims;
         *shape.last_mut().expect("checked above") = self.rows;
         Tensor::from_vec(out, shape, &Device::Cpu)
