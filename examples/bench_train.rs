@@ -14,7 +14,6 @@ use srl::policy::load::load;
 use srl::policy::model::{Config, Model};
 use srl::policy::sample::{generate, SamplingConfig};
 use srl::train::grpo::{advantages, AdvantageConfig};
-use srl::train::loss::LossConfig;
 use srl::train::optim::AdamW;
 use srl::train::update::{sft_update, update, Batch, SftOptions, UpdateOptions};
 
@@ -41,14 +40,7 @@ fn step(model: &Model, varmap: &VarMap, vocab: u32, seed: u64) -> anyhow::Result
             .collect(),
         reference_logprobs: None,
     };
-    let options = UpdateOptions {
-        loss: LossConfig { clip: 0.2, token_level: true },
-        max_grad_norm: 1.0,
-        temperature: 1.0,
-        kl_coef: 0.0,
-        micro_batch: 1,
-        recompute: true,
-    };
+    let options = UpdateOptions::default();
     let mut optimizer = AdamW::new(varmap, 1e-6, 0, 0.0)?;
     let started = Instant::now();
     update(model, varmap, &mut optimizer, &batch, &options)?;

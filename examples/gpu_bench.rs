@@ -22,7 +22,6 @@ use srl::policy::logprob::completion_logprobs_at;
 use srl::policy::model::{Config, Model};
 use srl::policy::sample::{generate, SamplingConfig};
 use srl::policy::tokenizer::TextTokenizer;
-use srl::train::loss::LossConfig;
 use srl::train::optim::AdamW;
 use srl::train::update::{update, Batch, UpdateOptions};
 
@@ -114,14 +113,7 @@ fn train_step(model: &Model, varmap: &VarMap, dev: &Device, recompute: bool, voc
         advantages: vec![1.0, -1.0, 0.5, -0.5],
         reference_logprobs: None,
     };
-    let options = UpdateOptions {
-        loss: LossConfig { clip: 0.2, token_level: true },
-        max_grad_norm: 1.0,
-        temperature: 1.0,
-        kl_coef: 0.0,
-        micro_batch: rows,
-        recompute,
-    };
+    let options = UpdateOptions { micro_batch: rows, recompute, ..UpdateOptions::default() };
     let mut optimizer = AdamW::new(varmap, 1e-6, 0, 0.0)?;
     let mut times = Vec::new();
     for k in 0..4 {

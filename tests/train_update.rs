@@ -47,14 +47,7 @@ fn updates_raise_rewarded_and_lower_penalised_completions() {
     };
     let before = (mean_logprob(&model, &prompt, &good), mean_logprob(&model, &prompt, &bad));
     let mut optimizer = AdamW::new(&varmap, 1e-3, 0, 0.0).unwrap();
-    let options = UpdateOptions {
-        loss: LossConfig { clip: 0.2, token_level: true },
-        max_grad_norm: 1.0,
-        temperature: 1.0,
-        kl_coef: 0.0,
-        micro_batch: 1,
-        recompute: true,
-    };
+    let options = UpdateOptions::default();
     let mut norms = Vec::new();
     for _ in 0..3 {
         let stats = update(&model, &varmap, &mut optimizer, &batch, &options).unwrap();

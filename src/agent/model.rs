@@ -19,7 +19,7 @@ use candle_core::DType;
 
 use super::openai::{OpenAiClient, OpenAiOptions};
 use crate::policy::chat::{Template, Turn};
-use crate::policy::device::{DeviceSpec, Precision};
+use crate::policy::device::Placement;
 use crate::policy::load::load;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
@@ -77,15 +77,6 @@ pub trait ChatModel: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Reply>> + Send;
 }
 
-/// Where and how a local model runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct LocalOptions {
-    pub device: DeviceSpec,
-    pub precision: Precision,
-    /// Decode with int8 copies of the weights on a CPU (`Model::set_quantized_sampling`).
-    pub quantized_sampling: bool,
-}
-
 /// A model of any kind, so the loop picks one at run time without `dyn`.
 pub enum AnyModel {
     Local(LocalModel),
@@ -96,7 +87,7 @@ pub enum AnyModel {
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
     /// `local` matters only for a local model.
-    pub fn open(spec: &str, local: LocalOptions, openai: &OpenAiOptions) -> Result<AnyModel> {
+    pub fn open(spec: &str, local: Placement, openai: &OpenAiOptions) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
             return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
         }
@@ -151,10 +142,9 @@ struct LocalInner {
 }
 
 impl LocalModel {
-    pub fn load(path: &Path, options: LocalOptions) -> Result<LocalModel> {
+    pub fn load(path: &Path, options: Placement) -> Result<LocalModel> {
         let mut loaded = load(path, DType::F32, &options.device.open()?)?;
-        loaded.model.set_compute_dtype(options.precision.dtype());
-        loaded.model.set_quantized_sampling(options.quantized_sampling)?;
+        options.configure(&mut loaded.model)?;
         let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
         let template = Template::detect(tokenizer.chat_template.as_deref())
             .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
@@ -292,12 +282,12 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", LocalOptions::default(), &options).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", Placement::default(), &options).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", LocalOptions::default(), &options).err().unwrap();
+        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", Placement::default(), &options).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
         let https =
-            AnyModel::open("openai:https://api.example.com/v1#m", LocalOptions::default(), &options).err().unwrap();
+            AnyModel::open("openai:https://api.example.com/v1#m", Placement::default(), &options).err().unwrap();
         assert!(format!("{https:#}").contains("https is not supported"));
     }
 }

@@ -9,11 +9,11 @@ use anyhow::{Context, Result};
 
 use super::{parse_rounds, Outcome, Rounds};
 use crate::agent::episode::{Episode, Termination};
-use crate::agent::model::{AnyModel, ChatModel, LocalOptions, Sampling};
+use crate::agent::model::{AnyModel, ChatModel, Sampling};
 use crate::agent::openai::OpenAiOptions;
 use crate::agent::output::{run_summary, write_episodes};
 use crate::agent::{run_episodes, AgentOptions};
-use crate::policy::device::{DeviceSpec, Precision};
+use crate::policy::device::{DeviceSpec, Placement, Precision};
 use crate::sandbox::{self, docker, Backend};
 use crate::task::eval::{evaluate, summary, EvalOptions, InstanceResult, Prediction, Status};
 use crate::task::instance::{load_instances, Instance};
@@ -100,11 +100,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let model = runtime.block_on(async {
         AnyModel::open(
             &args.model,
-            LocalOptions {
-                device: args.device,
-                precision: args.precision,
-                quantized_sampling: args.quantized_sampling,
-            },
+            Placement { device: args.device, precision: args.precision, quantized_sampling: args.quantized_sampling },
             &openai,
         )
     })?;

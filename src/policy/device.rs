@@ -71,6 +71,24 @@ impl DeviceSpec {
     }
 }
 
+/// Where and how a model runs: its device, its activation precision, and whether sampling on a
+/// CPU reads int8 copies of the weights. Shared by `srl train` (the student) and `srl agent`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Placement {
+    pub device: DeviceSpec,
+    pub precision: Precision,
+    /// `Model::set_quantized_sampling`.
+    pub quantized_sampling: bool,
+}
+
+impl Placement {
+    /// Sets the precision and the sampling copies of a model already on `self.device`.
+    pub fn configure(&self, model: &mut crate::policy::model::Model) -> candle_core::Result<()> {
+        model.set_compute_dtype(self.precision.dtype());
+        model.set_quantized_sampling(self.quantized_sampling)
+    }
+}
+
 /// The dtype of activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -26,6 +26,7 @@ use super::update::{kl_k3, padded, sft_update, update, Batch, SftOptions, Update
 use crate::agent::model::Sampling;
 use crate::agent::AgentOptions;
 use crate::policy::chat::Template;
+use crate::policy::device::Placement;
 use crate::policy::load::load;
 use crate::policy::logprob::completion_logprobs_at;
 use crate::policy::sample::SamplingConfig;
@@ -121,15 +122,9 @@ pub fn run(
         }
         None => TrainerState::default(),
     };
-    let device = config.device.open()?;
-    let loaded = Student::load(
-        &config.model,
-        &config.lora,
-        resume_from.as_deref(),
-        &device,
-        config.precision,
-        config.quantized_sampling,
-    )?;
+    let placement =
+        Placement { device: config.device, precision: config.precision, quantized_sampling: config.quantized_sampling };
+    let loaded = Student::load(&config.model, &config.lora, resume_from.as_deref(), &placement)?;
     if config.lora.rank > 0 {
         report(Event::Message(format!(
             "LoRA rank {} on {}: {} trainable parameters",

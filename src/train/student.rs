@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
-use crate::policy::device::Precision;
+use crate::policy::device::Placement;
 use crate::policy::load::{load, save_hf_tensors};
 use crate::policy::model::lora::LoraConfig;
 use crate::policy::model::{Config, Model};
@@ -28,19 +28,12 @@ const ADAPTERS: &str = "adapter.safetensors";
 impl Student {
     /// The student of a run: from `checkpoint` when resuming without LoRA; with LoRA, the base
     /// is always `model` (it never changes) and the adapters come from `checkpoint`.
-    /// Weights are f32 on `dev` whatever the `precision` (the activations' dtype).
-    pub fn load(
-        model: &Path,
-        lora: &LoraConfig,
-        checkpoint: Option<&Path>,
-        dev: &Device,
-        precision: Precision,
-        quantized_sampling: bool,
-    ) -> Result<Student> {
+    /// Weights are f32 on the placement's device whatever its precision (the activations' dtype).
+    pub fn load(model: &Path, lora: &LoraConfig, checkpoint: Option<&Path>, placement: &Placement) -> Result<Student> {
+        let dev = &placement.device.open()?;
         if lora.rank == 0 {
             let mut loaded = load(checkpoint.unwrap_or(model), DType::F32, dev)?;
-            loaded.model.set_compute_dtype(precision.dtype());
-            loaded.model.set_quantized_sampling(quantized_sampling)?;
+            placement.configure(&mut loaded.model)?;
             return Ok(Student { model: loaded.model, trainable: loaded.varmap, config: loaded.config, base: None });
         }
         let loaded = load(model, DType::F32, dev)?;
@@ -50,10 +43,9 @@ impl Student {
             vars.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect()
         };
         let mut frozen = Model::new(&loaded.config, VarBuilder::from_tensors(base.clone(), DType::F32, dev))?;
-        frozen.set_compute_dtype(precision.dtype());
         let mut adapters = VarMap::new();
         frozen.attach_lora(lora, &VarBuilder::from_varmap(&adapters, DType::F32, dev))?;
-        frozen.set_quantized_sampling(quantized_sampling)?;
+        placement.configure(&mut frozen)?;
         if let Some(dir) = checkpoint {
             let path = dir.join(ADAPTERS);
             adapters

@@ -25,6 +25,7 @@ pub struct Batch {
     pub reference_logprobs: Option<Vec<Vec<f32>>>,
 }
 
+/// The defaults are those of `srl train`'s `[srl]` section, one rollout per pass.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UpdateOptions {
     pub loss: LossConfig,
@@ -38,6 +39,19 @@ pub struct UpdateOptions {
     /// Recompute activations layer by layer in the backward pass (bounded memory, one more
     /// forward pass) instead of keeping them all.
     pub recompute: bool,
+}
+
+impl Default for UpdateOptions {
+    fn default() -> Self {
+        UpdateOptions {
+            loss: LossConfig { clip: 0.2, token_level: true },
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+            kl_coef: 0.0,
+            micro_batch: 1,
+            recompute: true,
+        }
+    }
 }
 
 /// How an SFT step back-propagates: see the fields of the same names in [`UpdateOptions`].
