@@ -19,6 +19,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
+    srl::policy::device::settle_cpu_threads();
     let path = std::env::args().nth(1).unwrap_or_else(|| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
     let path = std::path::Path::new(&path);
     let mut loaded = load(path, DType::F32, &Device::Cpu)?;

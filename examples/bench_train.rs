@@ -71,6 +71,7 @@ fn report(name: &str, model: &Model, varmap: &VarMap, vocab: u32) -> anyhow::Res
 }
 
 fn main() -> anyhow::Result<()> {
+    srl::policy::device::settle_cpu_threads();
     println!("| model | sample 4 x 64 tokens | GRPO update, 4 x 576 tokens | SFT step, 2 x 576 tokens |");
     println!("|---|---|---|---|");
     let tiny: Config = serde_json::from_value(serde_json::json!({

@@ -226,6 +226,7 @@ fn bench(name: &'static str, precision: Precision, dev: &Device, rows: &mut Vec<
 }
 
 fn main() -> Result<()> {
+    srl::policy::device::settle_cpu_threads();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("export-tokenizer") {
         // For scripts/gpu-bench.sh: the GGUF's tokenizer as tokenizer.json + tokenizer_config.json.

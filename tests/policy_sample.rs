@@ -96,6 +96,30 @@ fn sampling_is_seeded_and_stops_where_told() {
 }
 
 #[test]
+fn a_prompt_prefilled_once_serves_every_row_that_repeats_it() {
+    let (model, _) = tiny();
+    let (a, b) = (vec![4u32, 5, 6, 7, 8], vec![9u32, 10]);
+    let prompts = vec![a.clone(), b.clone(), a.clone(), a.clone()];
+    let greedy_rows = generate(&model, &prompts, &greedy(6), &[], &mut never_done).unwrap();
+    for (prompt, row) in prompts.iter().zip(&greedy_rows) {
+        let alone = generate(&model, std::slice::from_ref(prompt), &greedy(6), &[], &mut never_done).unwrap();
+        assert_eq!(row.token_ids, alone[0].token_ids);
+    }
+    // Sampled rows of one prompt diverge after the shared prefill; each row's recorded
+    // log-probs must still be those of its own sequence.
+    let cfg = SamplingConfig { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 8, seed: 11 };
+    let sampled = generate(&model, &prompts, &cfg, &[], &mut never_done).unwrap();
+    assert!(sampled[0].token_ids != sampled[2].token_ids || sampled[0].token_ids != sampled[3].token_ids);
+    let completions: Vec<Vec<u32>> = sampled.iter().map(|c| c.token_ids.clone()).collect();
+    let (logprobs, _) = completion_logprobs(&model, &prompts, &completions).unwrap();
+    for (row, completion) in logprobs.to_vec2::<f32>().unwrap().iter().zip(&sampled) {
+        for (k, recorded) in completion.logprobs.iter().enumerate() {
+            assert!((row[k] - recorded).abs() < 1e-4, "token {k}: {} vs {recorded}", row[k]);
+        }
+    }
+}
+
+#[test]
 fn training_logprobs_equal_sampling_logprobs_and_are_differentiable() {
     let (model, varmap) = tiny();
     let cfg = SamplingConfig { temperature: 1.0, top_p: 1.0, top_k: 0, max_new_tokens: 8, seed: 3 };

@@ -89,6 +89,7 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
+    crate::policy::device::settle_cpu_threads();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

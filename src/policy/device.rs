@@ -120,6 +120,19 @@ impl Precision {
     }
 }
 
+/// Fixes the CPU thread count in the environment; call it first thing in `main`, before any
+/// thread starts. Candle's CPU matrix product asks for its thread count on every call and,
+/// unless `RAYON_NUM_THREADS` is set, counts the physical cores by reading `/proc/cpuinfo`
+/// each time: about 60 reads per decoded token, a fifth of small-model decoding on a CPU
+/// (`docs/benchmarks.md`). Setting the variable to the count candle would have picked keeps
+/// its choice and makes asking free; rayon's pool then has that many threads too.
+pub fn settle_cpu_threads() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = candle_core::utils::get_num_threads();
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,18 +150,35 @@ pub fn generate(
     }
     let dev = model.device();
     let b = prompts.len();
+    // Each distinct prompt is prefilled once and its cache copied to every row that asked for
+    // it: GRPO samples a group of completions per prompt, identical until the first draw.
+    let mut distinct: Vec<&Vec<u32>> = Vec::new();
+    let source: Vec<usize> = prompts
+        .iter()
+        .map(|p| {
+            distinct.iter().position(|d| *d == p).unwrap_or_else(|| {
+                distinct.push(p);
+                distinct.len() - 1
+            })
+        })
+        .collect();
     let width = prompts.iter().map(Vec::len).max().unwrap_or(0);
-    let mut ids = Vec::with_capacity(b * width);
-    let mut mask = Vec::with_capacity(b * width);
-    for prompt in prompts {
+    let mut ids = Vec::with_capacity(distinct.len() * width);
+    let mut mask = Vec::with_capacity(distinct.len() * width);
+    for prompt in &distinct {
         let pad = width - prompt.len();
         ids.extend(std::iter::repeat_n(0u32, pad).chain(prompt.iter().copied()));
         mask.extend(std::iter::repeat_n(0f32, pad).chain(std::iter::repeat_n(1f32, prompt.len())));
     }
     let mut cache = model.new_cache();
-    let input = Tensor::from_vec(ids, (b, width), dev)?;
-    let mask = Tensor::from_vec(mask, (b, width), dev)?;
+    let input = Tensor::from_vec(ids, (distinct.len(), width), dev)?;
+    let mask = Tensor::from_vec(mask, (distinct.len(), width), dev)?;
     let mut logits = model.forward_cached_last(&input, Some(&mask), &mut cache)?.detach();
+    if distinct.len() < b {
+        cache.repeat_rows(&source)?;
+        let index = Tensor::from_vec(source.iter().map(|&r| r as u32).collect(), b, dev)?;
+        logits = logits.contiguous()?.index_select(&index, 0)?;
+    }
     let mut rngs: Vec<Rng> = (0..b as u64).map(|i| Rng(cfg.seed ^ i.wrapping_mul(0xd134_2543_de82_ef95))).collect();
     let mut out: Vec<Completion> = (0..b)
         .map(|_| Completion { token_ids: Vec::new(), logprobs: Vec::new(), finish: FinishReason::Length })
@@ -171,7 +188,7 @@ pub fn generate(
     if on_device {
         dev.set_seed(cfg.seed)?;
     }
-    for _ in 0..cfg.max_new_tokens {
+    for step in 0..cfg.max_new_tokens {
         let picks: Vec<(u32, f32)> = if on_device {
             let (ids, logprobs) = pick_on_device(&logits, cfg.temperature)?;
             ids.into_iter().zip(logprobs).collect()
@@ -193,7 +210,8 @@ pub fn generate(
                 (done[i], out[i].finish) = (true, FinishReason::StopSequence);
             }
         }
-        if done.iter().all(|d| *d) {
+        // The last token needs no forward pass: nothing would read its logits.
+        if done.iter().all(|d| *d) || step + 1 == cfg.max_new_tokens {
             break;
         }
         let step_mask: Vec<f32> = done.iter().map(|d| if *d { 0.0 } else { 1.0 }).collect();

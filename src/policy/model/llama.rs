@@ -23,9 +23,11 @@ use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 mod adapt;
+mod cache;
 mod masks;
 mod recompute;
 
+pub use cache::Cache;
 use masks::{attention_bias, host_mask, token_positions};
 
 use super::lora::Projection;
@@ -133,28 +135,6 @@ impl Config {
             bail!("head_dim {} must be positive and even for rotary embeddings", self.head_dim())
         }
         Ok(())
-    }
-}
-
-/// Past keys and values of every layer for one batch, and each sequence's next position.
-/// Cached tensors are detached: gradients never flow through the cache.
-pub struct Cache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
-    /// `[b, past_len]`, 1 for a real token, 0 for padding.
-    key_mask: Option<Tensor>,
-    /// Real tokens seen so far per sequence, i.e. the position of its next real token.
-    next_positions: Vec<u32>,
-}
-
-impl Cache {
-    /// Keys cached so far, padding included.
-    pub fn past_len(&self) -> usize {
-        self.key_mask.as_ref().map_or(0, |m| m.dims().get(1).copied().unwrap_or(0))
-    }
-
-    /// The position of each sequence's next real token (empty before the first call).
-    pub fn next_positions(&self) -> &[u32] {
-        &self.next_positions
     }
 }
 
@@ -494,7 +474,14 @@ impl Model {
         attention_mask: Option<&Tensor>,
         cache: &mut Cache,
     ) -> Result<Tensor> {
-        self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1)
+        if !self.device().is_cpu() {
+            return self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1);
+        }
+        // On a CPU, run the whole step on a worker of the thread pool: the parallel products
+        // inside it (`q8`, candle's GEMM) then split their work by stealing, where a call from
+        // outside the pool would hand each one to the pool and sleep until it is done (two
+        // context switches per product, hundreds of products per token).
+        rayon::scope(|_| self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1))
     }
 
     fn run(
