@@ -16,6 +16,7 @@
 
 use anyhow::{bail, Result};
 use candle_core::{DType, Tensor, D};
+use rayon::prelude::*;
 
 use super::model::Model;
 
@@ -66,7 +67,10 @@ fn pick(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> (u32, f32) {
     let scale = if cfg.temperature > 0.0 { 1.0 / cfg.temperature } else { 1.0 };
     let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l) * scale).collect();
     let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let log_norm = max + scaled.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+    // Single-precision exponentials (several times cheaper than f64 ones, over the whole
+    // vocabulary per token) summed in f64: log-probs stay within f32 rounding.
+    let exp = |x: f64| f64::from((x as f32).exp());
+    let log_norm = max + scaled.iter().map(|l| exp(l - max)).sum::<f64>().ln();
     let logprob = |id: usize| (scaled[id] - log_norm) as f32;
     if cfg.temperature <= 0.0 {
         let best = (0..scaled.len()).fold(0, |best, i| if scaled[i] > scaled[best] { i } else { best });
@@ -76,7 +80,7 @@ fn pick(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> (u32, f32) {
         // The whole distribution: walk it in vocabulary order, no sort needed.
         let mut target = rng.next_f64();
         for (id, l) in scaled.iter().enumerate() {
-            target -= (l - log_norm).exp();
+            target -= exp(l - log_norm);
             if target <= 0.0 {
                 return (id as u32, logprob(id));
             }
@@ -91,7 +95,7 @@ fn pick(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> (u32, f32) {
         order.truncate(cfg.top_k);
     }
     order.sort_by(by_logit);
-    let probs: Vec<f64> = order.iter().map(|&i| (scaled[i] - log_norm).exp()).collect();
+    let probs: Vec<f64> = order.iter().map(|&i| exp(scaled[i] - log_norm)).collect();
     let mut keep = probs.len();
     if cfg.top_p < 1.0 {
         let mut total = 0.0;
@@ -194,7 +198,7 @@ pub fn generate(
             ids.into_iter().zip(logprobs).collect()
         } else {
             let rows: Vec<Vec<f32>> = logits.to_dtype(DType::F32)?.to_vec2()?;
-            rows.iter().zip(rngs.iter_mut()).map(|(row, rng)| pick(row, cfg, rng)).collect()
+            rows.par_iter().zip(rngs.par_iter_mut()).map(|(row, rng)| pick(row, cfg, rng)).collect()
         };
         let mut next = vec![0u32; b];
         for (i, &(token, logprob)) in picks.iter().enumerate() {

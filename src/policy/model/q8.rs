@@ -57,14 +57,14 @@ impl Q8Matrix {
         let inputs = xs.flatten_all()?.to_vec1::<f32>()?;
         let n = inputs.len() / self.cols;
         // Chunks of weight rows in parallel; each weight row meets every input row while it is in
-        // cache, so the matrix is read from memory once per call whatever the batch.
-        let chunk = 64;
+        // cache, so the matrix is read from memory once per call whatever the batch, and each of
+        // its blocks is widened once per tile of up to 8 input rows.
+        // A few chunks per thread keeps both busy even on the narrow K/V projections.
+        let chunk = (self.rows / (4 * rayon::current_num_threads())).clamp(8, 64);
         let mut by_weight_row = vec![0f32; self.rows * n];
         by_weight_row.par_chunks_mut(chunk * n).enumerate().for_each(|(c, block)| {
             for (k, ys) in block.chunks_mut(n).enumerate() {
-                for (i, y) in ys.iter_mut().enumerate() {
-                    *y = self.dot(c * chunk + k, &inputs[i * self.cols..(i + 1) * self.cols]);
-                }
+                self.dot_rows(c * chunk + k, &inputs, ys);
             }
         });
         let mut out = vec![0f32; n * self.rows];
@@ -78,19 +78,41 @@ impl Q8Matrix {
         Tensor::from_vec(out, shape, &Device::Cpu)
     }
 
-    /// Row `row` of the matrix times `x`.
-    fn dot(&self, row: usize, x: &[f32]) -> f32 {
+    /// Row `row` of the matrix times each of the `ys.len()` rows of `xs`, into `ys`.
+    fn dot_rows(&self, row: usize, xs: &[f32], ys: &mut [f32]) {
         let values = &self.values[row * self.cols..(row + 1) * self.cols];
         let scales = &self.scales[row * self.cols / BLOCK..(row + 1) * self.cols / BLOCK];
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has AVX2 and FMA (checked just above); the slices have equal
-                // lengths, a multiple of 32 (checked in `quantize` and `forward`).
-                return unsafe { dot_avx2(values, scales, x) };
+                let mut done = 0;
+                // Tiles of 8, 4, 2 and 1 input rows; each tile keeps 8 accumulators busy.
+                // SAFETY: the CPU has AVX2 and FMA (checked just above); `values` and every
+                // input row have `cols` entries, a multiple of 32 (checked in `quantize` and
+                // `forward`), and each call reads `R` whole rows starting at row `done`.
+                unsafe {
+                    while ys.len() - done >= 8 {
+                        dot_tile_avx2::<8, 1>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
+                        done += 8;
+                    }
+                    if ys.len() - done >= 4 {
+                        dot_tile_avx2::<4, 2>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
+                        done += 4;
+                    }
+                    if ys.len() - done >= 2 {
+                        dot_tile_avx2::<2, 4>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
+                        done += 2;
+                    }
+                    if ys.len() > done {
+                        dot_tile_avx2::<1, 4>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
+                    }
+                }
+                return;
             }
         }
-        dot_scalar(values, scales, x)
+        for (i, y) in ys.iter_mut().enumerate() {
+            *y = dot_scalar(values, scales, &xs[i * self.cols..(i + 1) * self.cols]);
+        }
     }
 }
 
@@ -103,27 +125,38 @@ fn dot_scalar(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
         .sum()
 }
 
+/// `R` input rows (consecutive, `values.len()` wide, at the start of `xs`) times one weight
+/// row, into `ys[..R]`. Each block of 32 weights is widened to f32 and scaled once, then meets
+/// the `R` rows; every row has `P` accumulators (one per `4 / P` of the block's four eighths)
+/// so that `R * P` independent FMA chains hide the FMA latency.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
+unsafe fn dot_tile_avx2<const R: usize, const P: usize>(values: &[i8], scales: &[f32], xs: &[f32], ys: &mut [f32]) {
     use std::arch::x86_64::*;
-    // Four independent accumulators, one per eighth-block: a single chain of dependent FMAs
-    // would make this latency-bound rather than bandwidth-bound.
-    let mut sums = [_mm256_setzero_ps(); BLOCK / 8];
+    let cols = values.len();
+    let mut sums = [[_mm256_setzero_ps(); P]; R];
     for (block, &scale) in scales.iter().enumerate() {
         let q = values.as_ptr().add(block * BLOCK);
-        let xs = x.as_ptr().add(block * BLOCK);
         let scale = _mm256_set1_ps(scale);
-        for (part, sum) in sums.iter_mut().enumerate() {
+        let mut weights = [_mm256_setzero_ps(); BLOCK / 8];
+        for (part, w) in weights.iter_mut().enumerate() {
             let eight = _mm_loadl_epi64(q.add(part * 8) as *const __m128i);
-            let weights = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(eight)), scale);
-            *sum = _mm256_fmadd_ps(weights, _mm256_loadu_ps(xs.add(part * 8)), *sum);
+            *w = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(eight)), scale);
+        }
+        for (i, row_sums) in sums.iter_mut().enumerate() {
+            let x = xs.as_ptr().add(i * cols + block * BLOCK);
+            for (part, w) in weights.iter().enumerate() {
+                let sum = &mut row_sums[part % P];
+                *sum = _mm256_fmadd_ps(*w, _mm256_loadu_ps(x.add(part * 8)), *sum);
+            }
         }
     }
-    let total = _mm256_add_ps(_mm256_add_ps(sums[0], sums[1]), _mm256_add_ps(sums[2], sums[3]));
-    let halves = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
-    let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
-    _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)))
+    for (y, row_sums) in ys.iter_mut().zip(&sums) {
+        let total = row_sums[1..].iter().fold(row_sums[0], |a, b| _mm256_add_ps(a, *b));
+        let halves = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
+        let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
+        *y = _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
+    }
 }
 
 #[cfg(test)]
@@ -156,11 +189,16 @@ mod tests {
     #[test]
     fn the_vector_kernel_matches_the_scalar_one() {
         let q = Q8Matrix::quantize(&matrix(4, 64)).unwrap();
-        let x: Vec<f32> = (0..64).map(|i| (i as f32 * 0.11).cos()).collect();
+        // 15 input rows: one tile each of 8, 4, 2 and 1.
+        let xs: Vec<f32> = (0..15 * 64).map(|i| (i as f32 * 0.11).cos()).collect();
         for row in 0..4 {
             let values = &q.values[row * 64..(row + 1) * 64];
-            let scalar = dot_scalar(values, &q.scales[row * 2..row * 2 + 2], &x);
-            assert!((q.dot(row, &x) - scalar).abs() < 1e-4 * scalar.abs().max(1.0));
+            let mut ys = vec![0f32; 15];
+            q.dot_rows(row, &xs, &mut ys);
+            for (i, y) in ys.iter().enumerate() {
+                let scalar = dot_scalar(values, &q.scales[row * 2..row * 2 + 2], &xs[i * 64..(i + 1) * 64]);
+                assert!((y - scalar).abs() < 1e-4 * scalar.abs().max(1.0), "row {row}, input {i}: {y} vs {scalar}");
+            }
         }
     }
 
