@@ -50,9 +50,10 @@ fn main() -> anyhow::Result<()> {
         for batch in [1, 8] {
             let runs: Vec<(f64, f64)> = (0..3).map(|_| run(batch)).collect::<anyhow::Result<_>>()?;
             println!(
-                "{weights} weights, batch {batch}: prompt {} tokens, prefill {:.1} tok/s, decode {:.1} tok/s (total over the batch), median of 3",
+                "{weights} weights, batch {batch}: prompt {} tokens, prefill {:.1} tok/s{}, decode {:.1} tok/s (total over the batch), median of 3",
                 ids.len(),
                 median(runs.iter().map(|r| r.0).collect()),
+                if batch > 1 { " (the batch's identical prompts are prefilled once)" } else { "" },
                 median(runs.iter().map(|r| r.1).collect())
             );
         }
