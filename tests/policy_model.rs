@@ -418,15 +418,37 @@ fn recomputed_backward_matches_the_ordinary_backward() {
         let loss_of = |logits: &Tensor| (logits * &weights)?.sum_all();
         let plain_loss = loss_of(&model.forward(&input, Some(&mask)).unwrap()).unwrap();
         let plain = plain_loss.backward().unwrap();
-        let (loss, recomputed) = model.backward_recomputed(&input, Some(&mask), &mut |l| loss_of(l)).unwrap();
+        let (loss, recomputed) = model.backward_recomputed(&input, Some(&mask), None, &mut |l| loss_of(l)).unwrap();
         assert!(max_abs_diff(&loss, &plain_loss) < 1e-4, "tie={tie}: loss");
-        for (name, var) in varmap.data().lock().unwrap().iter() {
-            let (a, b) = (plain.get(var.as_tensor()), recomputed.get(var.as_tensor()));
-            let (Some(a), Some(b)) = (a, b) else { panic!("tie={tie}: {name} has a gradient in only one pass") };
-            let scale = a.abs().unwrap().max_keepdim(0).unwrap().flatten_all().unwrap().max(0).unwrap();
-            let scale = f64::from(scale.to_scalar::<f32>().unwrap()).max(1.0);
-            assert!(max_abs_diff(a, b) / scale < 1e-5, "tie={tie}: {name} differs by {}", max_abs_diff(a, b));
-        }
+        assert_same_gradients(&varmap, &plain, &recomputed, &format!("tie={tie}"));
+
+        // Logits at chosen rows only (as log-probs of completions take them): the same rows of
+        // the full forward, and the same gradients whether recomputed or not.
+        let rows = Tensor::new(&[1u32, 4, 7, 8], &Device::Cpu).unwrap();
+        let selected = model.forward_rows(&input, Some(&mask), &rows).unwrap();
+        let full = model.forward(&input, Some(&mask)).unwrap().reshape((12, 64)).unwrap();
+        assert!(max_abs_diff(&selected, &full.index_select(&rows, 0).unwrap()) < 1e-5, "tie={tie}: rows");
+        let row_weights = Tensor::randn(0f32, 1.0, (4, 64), &Device::Cpu).unwrap();
+        let row_loss_of = |logits: &Tensor| (logits * &row_weights)?.sum_all();
+        let plain = row_loss_of(&selected).unwrap().backward().unwrap();
+        let (_, recomputed) =
+            model.backward_recomputed(&input, Some(&mask), Some(&rows), &mut |l| row_loss_of(l)).unwrap();
+        assert_same_gradients(&varmap, &plain, &recomputed, &format!("tie={tie}, rows"));
+    }
+}
+
+fn assert_same_gradients(
+    varmap: &VarMap,
+    plain: &candle_core::backprop::GradStore,
+    recomputed: &candle_core::backprop::GradStore,
+    what: &str,
+) {
+    for (name, var) in varmap.data().lock().unwrap().iter() {
+        let (a, b) = (plain.get(var.as_tensor()), recomputed.get(var.as_tensor()));
+        let (Some(a), Some(b)) = (a, b) else { panic!("{what}: {name} has a gradient in only one pass") };
+        let scale = a.abs().unwrap().max_keepdim(0).unwrap().flatten_all().unwrap().max(0).unwrap();
+        let scale = f64::from(scale.to_scalar::<f32>().unwrap()).max(1.0);
+        assert!(max_abs_diff(a, b) / scale < 1e-5, "{what}: {name} differs by {}", max_abs_diff(a, b));
     }
 }
 

@@ -1,9 +1,11 @@
 //! Per-token log-probabilities of given completions under the current weights, differentiable:
 //! what the GRPO loss is built from.
 //!
-//! Each row is `prompt ++ completion`, right-padded; one forward pass gives every position's
-//! logits, and the log-softmax at position t−1 is gathered at token t. Only ops with a backward
-//! are used (log-softmax from max/exp/sum/log, gather), so gradients reach every weight.
+//! Each row is `prompt ++ completion`, right-padded; one forward pass gives the logits at the
+//! positions that predict a completion token (the prompt's other positions skip the output
+//! projection), and the log-softmax at position t−1 is gathered at token t. Only ops with a
+//! backward are used (log-softmax from max/exp/sum/log, gather), so gradients reach every
+//! weight.
 
 use anyhow::{bail, Result};
 use candle_core::backprop::GradStore;
@@ -26,7 +28,7 @@ pub fn completion_logprobs_at(
     temperature: f64,
 ) -> Result<(Tensor, Tensor)> {
     let rows = Rows::assemble(model, prompts, completions)?;
-    let logits = model.forward(&rows.input, Some(&rows.mask))?;
+    let logits = model.forward_rows(&rows.input, Some(&rows.mask), &rows.positions)?;
     Ok(rows.token_logprobs(&logits, temperature)?)
 }
 
@@ -44,14 +46,14 @@ pub fn completion_loss_backward(
 ) -> Result<(f32, GradStore)> {
     let rows = Rows::assemble(model, prompts, completions)?;
     if !recompute {
-        let logits = model.forward(&rows.input, Some(&rows.mask))?;
+        let logits = model.forward_rows(&rows.input, Some(&rows.mask), &rows.positions)?;
         let (logprobs, mask) = rows.token_logprobs(&logits, temperature)?;
         let loss = loss_of(&logprobs, &mask)?;
         let grads = loss.backward()?;
         return Ok((loss.to_dtype(DType::F32)?.to_scalar::<f32>()?, grads));
     }
     let mut failure = None;
-    let result = model.backward_recomputed(&rows.input, Some(&rows.mask), &mut |logits| {
+    let result = model.backward_recomputed(&rows.input, Some(&rows.mask), Some(&rows.positions), &mut |logits| {
         let mut attempt = || -> Result<Tensor> {
             let (logprobs, mask) = rows.token_logprobs(logits, temperature)?;
             loss_of(&logprobs, &mask)
@@ -74,8 +76,8 @@ pub fn completion_loss_backward(
 struct Rows {
     input: Tensor,
     mask: Tensor,
-    /// `[b * out_len]`: the row of the flattened logits `[b * width, vocab]` that predicts each
-    /// completion token.
+    /// `[b * out_len]`: the position of the flattened `[b * width]` that predicts each
+    /// completion token (`Model::forward_rows`).
     positions: Tensor,
     out_len: usize,
     targets: Tensor,
@@ -120,11 +122,11 @@ impl Rows {
         })
     }
 
-    /// Masked per-token log-probs `[b, out_len]` and the mask, from logits `[b, width, vocab]`.
+    /// Masked per-token log-probs `[b, out_len]` and the mask, from the logits `[b * out_len,
+    /// vocab]` at `positions`.
     fn token_logprobs(&self, logits: &Tensor, temperature: f64) -> candle_core::Result<(Tensor, Tensor)> {
-        let (b, width, vocab) = logits.dims3()?;
-        let logits = logits.to_dtype(DType::F32)?.reshape((b * width, vocab))?;
-        let picked = logits.index_select(&self.positions, 0)?.reshape((b, self.out_len, vocab))?;
+        let (b, vocab) = (self.target_mask.dim(0)?, logits.dim(1)?);
+        let picked = logits.to_dtype(DType::F32)?.reshape((b, self.out_len, vocab))?;
         let picked = if temperature > 0.0 && temperature != 1.0 { (picked / temperature)? } else { picked };
         let log_probs = candle_nn::ops::log_softmax(&picked, D::Minus1)?;
         let token_logprobs = log_probs.gather(&self.targets, D::Minus1)?.squeeze(D::Minus1)?;

@@ -446,7 +446,15 @@ impl Model {
     /// `attention_mask` (`[b, t]`, 1 = token, 0 = padding, any dtype) padded rows get the same
     /// logits at their real positions as the sequence alone; logits at padding are meaningless.
     pub fn forward(&self, input_ids: &Tensor, attention_mask: Option<&Tensor>) -> Result<Tensor> {
-        self.run(input_ids, attention_mask, None, false)
+        self.run(input_ids, attention_mask, None, Outputs::Every)
+    }
+
+    /// As `forward`, but logits `[n, vocab]` only at `rows` (`[n]`, u32) of the flattened
+    /// positions (`s * t + k` is position `k` of sequence `s`). The output projection is the
+    /// largest product of a small model; log-probs of completions need it only where a
+    /// completion token is predicted, not over the whole prompt.
+    pub fn forward_rows(&self, input_ids: &Tensor, attention_mask: Option<&Tensor>, rows: &Tensor) -> Result<Tensor> {
+        self.run(input_ids, attention_mask, None, Outputs::Rows(rows))
     }
 
     /// An empty cache for [`Model::forward_cached`].
@@ -463,7 +471,7 @@ impl Model {
         attention_mask: Option<&Tensor>,
         cache: &mut Cache,
     ) -> Result<Tensor> {
-        self.run(input_ids, attention_mask, Some(cache), false)
+        self.run(input_ids, attention_mask, Some(cache), Outputs::Every)
     }
 
     /// As `forward_cached`, but returns only the last position's logits `[b, vocab]`: what a
@@ -475,13 +483,13 @@ impl Model {
         cache: &mut Cache,
     ) -> Result<Tensor> {
         if !self.device().is_cpu() {
-            return self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1);
+            return self.run(input_ids, attention_mask, Some(cache), Outputs::Last)?.squeeze(1);
         }
         // On a CPU, run the whole step on a worker of the thread pool: the parallel products
         // inside it (`q8`, candle's GEMM) then split their work by stealing, where a call from
         // outside the pool would hand each one to the pool and sleep until it is done (two
         // context switches per product, hundreds of products per token).
-        rayon::scope(|_| self.run(input_ids, attention_mask, Some(cache), true)?.squeeze(1))
+        rayon::scope(|_| self.run(input_ids, attention_mask, Some(cache), Outputs::Last)?.squeeze(1))
     }
 
     fn run(
@@ -489,7 +497,7 @@ impl Model {
         input_ids: &Tensor,
         attention_mask: Option<&Tensor>,
         mut cache: Option<&mut Cache>,
-        last_only: bool,
+        outputs: Outputs,
     ) -> Result<Tensor> {
         let (b, t) = input_ids.dims2()?;
         let new_mask = host_mask(attention_mask, b, t)?;
@@ -524,11 +532,27 @@ impl Model {
             c.key_mask = Some(key_mask);
             c.next_positions = next_positions;
         }
-        if last_only {
-            xs = xs.narrow(1, t - 1, 1)?;
-        }
+        let xs = match outputs {
+            Outputs::Every => xs,
+            Outputs::Last => xs.narrow(1, t - 1, 1)?,
+            Outputs::Rows(rows) => select_rows(&xs, rows)?,
+        };
         self.head(&xs, pos.fused)
     }
+}
+
+/// The positions that get logits.
+enum Outputs<'a> {
+    Every,
+    Last,
+    /// Rows of the flattened `[b * t]` positions.
+    Rows(&'a Tensor),
+}
+
+/// Rows `rows` of `xs` `[b, t, hidden]` seen as `[b * t, hidden]`.
+fn select_rows(xs: &Tensor, rows: &Tensor) -> Result<Tensor> {
+    let (b, t, hidden) = xs.dims3()?;
+    xs.reshape((b * t, hidden))?.contiguous()?.index_select(rows, 0)
 }
 
 #[cfg(test)]

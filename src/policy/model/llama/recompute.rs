@@ -10,16 +10,18 @@
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 
-use super::{attention_bias, host_mask, token_positions, Model, Positions};
+use super::{attention_bias, host_mask, select_rows, token_positions, Model, Positions};
 
 impl Model {
     /// Runs the model on `input_ids` (`[b, t]`, with an optional 0/1 `attention_mask`), applies
-    /// `head_loss` to the logits `[b, t, vocab]`, and returns the scalar loss with the gradients
-    /// of every weight. Numerically the same as `head_loss(forward(..)).backward()`.
+    /// `head_loss` to the logits (`[b, t, vocab]`, or `[n, vocab]` at `rows` as in
+    /// `forward_rows`), and returns the scalar loss with the gradients of every weight.
+    /// Numerically the same as `head_loss(forward(..)).backward()`.
     pub fn backward_recomputed(
         &self,
         input_ids: &Tensor,
         attention_mask: Option<&Tensor>,
+        rows: Option<&Tensor>,
         head_loss: &mut dyn FnMut(&Tensor) -> Result<Tensor>,
     ) -> Result<(Tensor, GradStore)> {
         let (b, t) = input_ids.dims2()?;
@@ -40,7 +42,11 @@ impl Model {
 
         // The head: final norm, output projection and the caller's loss.
         let last = Var::from_tensor(&xs)?;
-        let loss = head_loss(&self.head(last.as_tensor(), false)?)?;
+        let selected = match rows {
+            Some(rows) => select_rows(last.as_tensor(), rows)?,
+            None => last.as_tensor().clone(),
+        };
+        let loss = head_loss(&self.head(&selected, false)?)?;
         let mut grads = loss.backward()?;
         let mut upstream = take(&mut grads, last.as_tensor())?;
 
