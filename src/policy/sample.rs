@@ -5,7 +5,7 @@
 //! the sampling distribution (log-softmax of logits / temperature; of the raw logits when
 //! greedy), so training never re-tokenizes decoded text. Prompts of different lengths are
 //! left-padded and masked; a finished sequence keeps feeding masked padding until the batch is
-//! done.
+//! done. Identical prompts (a GRPO group) are prefilled once and share the resulting cache.
 //!
 //! Selection of the next token happens on the host on a CPU (cheap next to the forward pass;
 //! without top-k / top-p it is one pass over the vocabulary, no sort). On a GPU, drawing from
