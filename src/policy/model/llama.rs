@@ -482,14 +482,15 @@ impl Model {
         attention_mask: Option<&Tensor>,
         cache: &mut Cache,
     ) -> Result<Tensor> {
+        let mut step = || self.run(input_ids, attention_mask, Some(cache), Outputs::Last)?.squeeze(1);
         if !self.device().is_cpu() {
-            return self.run(input_ids, attention_mask, Some(cache), Outputs::Last)?.squeeze(1);
+            return step();
         }
         // On a CPU, run the whole step on a worker of the thread pool: the parallel products
         // inside it (`q8`, candle's GEMM) then split their work by stealing, where a call from
         // outside the pool would hand each one to the pool and sleep until it is done (two
         // context switches per product, hundreds of products per token).
-        rayon::scope(|_| self.run(input_ids, attention_mask, Some(cache), Outputs::Last)?.squeeze(1))
+        rayon::scope(|_| step())
     }
 
     fn run(

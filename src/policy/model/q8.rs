@@ -61,59 +61,69 @@ impl Q8Matrix {
         // its blocks is widened once per tile of up to 8 input rows.
         // A few chunks per thread keeps both busy even on the narrow K/V projections.
         let chunk = (self.rows / (4 * rayon::current_num_threads())).clamp(8, 64);
+        let vector = has_avx2_fma();
         let mut by_weight_row = vec![0f32; self.rows * n];
         by_weight_row.par_chunks_mut(chunk * n).enumerate().for_each(|(c, block)| {
             for (k, ys) in block.chunks_mut(n).enumerate() {
-                self.dot_rows(c * chunk + k, &inputs, ys);
+                self.dot_rows(c * chunk + k, &inputs, ys, vector);
             }
         });
-        let mut out = vec![0f32; n * self.rows];
-        for (row, ys) in by_weight_row.chunks(n).enumerate() {
-            for (i, y) in ys.iter().enumerate() {
-                out[i * self.rows + row] = *y;
+        // `[rows, n]` to `[n, rows]`; one input row (decoding at batch 1) is already in order.
+        let out = if n == 1 {
+            by_weight_row
+        } else {
+            let mut out = vec![0f32; n * self.rows];
+            for (row, ys) in by_weight_row.chunks(n).enumerate() {
+                for (i, y) in ys.iter().enumerate() {
+                    out[i * self.rows + row] = *y;
+                }
             }
-        }
+            out
+        };
         let mut shape = dims;
         *shape.last_mut().expect("checked above") = self.rows;
         Tensor::from_vec(out, shape, &Device::Cpu)
     }
 
-    /// Row `row` of the matrix times each of the `ys.len()` rows of `xs`, into `ys`.
-    fn dot_rows(&self, row: usize, xs: &[f32], ys: &mut [f32]) {
+    /// Row `row` of the matrix times each of the `ys.len()` rows of `xs`, into `ys`; with
+    /// `vector` (from `has_avx2_fma`), in tiles of 8, 4, 2 and 1 rows, each tile keeping 8
+    /// accumulators busy.
+    fn dot_rows(&self, row: usize, xs: &[f32], ys: &mut [f32], vector: bool) {
         let values = &self.values[row * self.cols..(row + 1) * self.cols];
         let scales = &self.scales[row * self.cols / BLOCK..(row + 1) * self.cols / BLOCK];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                let mut done = 0;
-                // Tiles of 8, 4, 2 and 1 input rows; each tile keeps 8 accumulators busy.
-                // SAFETY: the CPU has AVX2 and FMA (checked just above); `values` and every
-                // input row have `cols` entries, a multiple of 32 (checked in `quantize` and
-                // `forward`), and each call reads `R` whole rows starting at row `done`.
-                unsafe {
-                    while ys.len() - done >= 8 {
-                        dot_tile_avx2::<8, 1>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
-                        done += 8;
+        let mut done = 0;
+        while done < ys.len() {
+            let (x, y) = (&xs[done * self.cols..], &mut ys[done..]);
+            done += match (vector, y.len()) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `vector` says the CPU has AVX2 and FMA; `values` and every input row
+                // have `cols` entries, a multiple of 32 (checked in `quantize` and `forward`),
+                // and each tile reads `R` whole rows of `x`, which has at least `y.len()`.
+                (true, rows) => unsafe {
+                    match rows {
+                        8.. => dot_tile_avx2::<8, 1>(values, scales, x, y),
+                        4..=7 => dot_tile_avx2::<4, 2>(values, scales, x, y),
+                        2 | 3 => dot_tile_avx2::<2, 4>(values, scales, x, y),
+                        _ => dot_tile_avx2::<1, 4>(values, scales, x, y),
                     }
-                    if ys.len() - done >= 4 {
-                        dot_tile_avx2::<4, 2>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
-                        done += 4;
-                    }
-                    if ys.len() - done >= 2 {
-                        dot_tile_avx2::<2, 4>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
-                        done += 2;
-                    }
-                    if ys.len() > done {
-                        dot_tile_avx2::<1, 4>(values, scales, &xs[done * self.cols..], &mut ys[done..]);
-                    }
+                },
+                _ => {
+                    y[0] = dot_scalar(values, scales, &x[..self.cols]);
+                    1
                 }
-                return;
-            }
-        }
-        for (i, y) in ys.iter_mut().enumerate() {
-            *y = dot_scalar(values, scales, &xs[i * self.cols..(i + 1) * self.cols]);
+            };
         }
     }
+}
+
+/// Whether the AVX2 kernel can run here.
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 fn dot_scalar(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
@@ -126,12 +136,17 @@ fn dot_scalar(values: &[i8], scales: &[f32], x: &[f32]) -> f32 {
 }
 
 /// `R` input rows (consecutive, `values.len()` wide, at the start of `xs`) times one weight
-/// row, into `ys[..R]`. Each block of 32 weights is widened to f32 and scaled once, then meets
+/// row, into `ys[..R]`; returns `R`. Each block of 32 weights is widened to f32 and scaled once, then meets
 /// the `R` rows; every row has `P` accumulators (one per `4 / P` of the block's four eighths)
 /// so that `R * P` independent FMA chains hide the FMA latency.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_tile_avx2<const R: usize, const P: usize>(values: &[i8], scales: &[f32], xs: &[f32], ys: &mut [f32]) {
+unsafe fn dot_tile_avx2<const R: usize, const P: usize>(
+    values: &[i8],
+    scales: &[f32],
+    xs: &[f32],
+    ys: &mut [f32],
+) -> usize {
     use std::arch::x86_64::*;
     let cols = values.len();
     let mut sums = [[_mm256_setzero_ps(); P]; R];
@@ -157,6 +172,7 @@ unsafe fn dot_tile_avx2<const R: usize, const P: usize>(values: &[i8], scales: &
         let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
         *y = _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
     }
+    R
 }
 
 #[cfg(test)]
@@ -194,7 +210,7 @@ mod tests {
         for row in 0..4 {
             let values = &q.values[row * 64..(row + 1) * 64];
             let mut ys = vec![0f32; 15];
-            q.dot_rows(row, &xs, &mut ys);
+            q.dot_rows(row, &xs, &mut ys, has_avx2_fma());
             for (i, y) in ys.iter().enumerate() {
                 let scalar = dot_scalar(values, &q.scales[row * 2..row * 2 + 2], &xs[i * 64..(i + 1) * 64]);
                 assert!((y - scalar).abs() < 1e-4 * scalar.abs().max(1.0), "row {row}, input {i}: {y} vs {scalar}");
