@@ -1,8 +1,8 @@
 //! The Llama / Qwen2 decoder family (SmolLM2, Llama 2/3 without rope scaling, Qwen2/2.5),
 //! written to be trained: every weight comes from the `VarBuilder` (a `VarMap` in practice, so
-//! `varmap.all_vars()` are the parameters) and every op on the forward path has a backward in
-//! candle. That rules out candle-nn's fused `rotary_emb::rope`, `ops::softmax_last_dim` and
-//! `ops::rms_norm`; RoPE (HF half-split layout), softmax and RMSNorm are spelled out here.
+//! `varmap.all_vars()` are the parameters) and every op on the forward path has a backward.
+//! RoPE (HF half-split layout), the attention softmax and RMSNorm run as candle-nn's single
+//! kernels; on the training path `fused` gives them the backward candle-nn leaves out.
 //!
 //! [`Model::forward`] returns logits for every position of a batch; an optional 0/1 attention
 //! mask `[b, t]` marks padding, left or right, and each sequence's positions count only its real
@@ -10,20 +10,22 @@
 //! is the incremental form for sampling: same weights, a [`Cache`] of past keys and values.
 //!
 //! Mixed precision: the weights keep the `VarBuilder` dtype (f32 master weights when training)
-//! and [`Model::set_compute_dtype`] picks the dtype of the activations (bf16 on a GPU). Each
-//! weight is cast where it is used, so gradients flow back through the cast to the f32 weights.
+//! and [`Model::set_compute_dtype`] picks the dtype of the activations (bf16 on a GPU). On the
+//! training path each weight is cast where it is used, so gradients flow back through the cast
+//! to the f32 weights; sampling reads copies cast once per weight change.
 //! RMSNorm statistics and the attention softmax run in at least f32 whatever the compute dtype;
 //! logits of half-float activations come back as f32.
 //!
 //! Deliberately absent: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention,
 //! MLP biases, and anything about prompts, tokens or training.
 
-use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
+use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 mod adapt;
 mod cache;
+mod fused;
 mod masks;
 mod recompute;
 
@@ -138,8 +140,7 @@ impl Config {
     }
 }
 
-/// RMSNorm without candle-nn's fused kernel (it has no backward); half floats are normalized
-/// in f32.
+/// RMSNorm; the statistics are taken in f32 whatever the activations' dtype.
 struct RmsNorm {
     weight: Tensor,
     eps: f64,
@@ -151,17 +152,13 @@ impl RmsNorm {
         Ok(Self { weight, eps })
     }
 
-    /// `fused` (sampling only: no backward) uses candle's single-kernel RMSNorm.
-    fn forward(&self, xs: &Tensor, fused: bool) -> Result<Tensor> {
-        let dtype = xs.dtype();
-        if fused {
-            return candle_nn::ops::rms_norm(&xs.contiguous()?, &self.weight.to_dtype(dtype)?, self.eps as f32);
+    /// `sampling` (no backward needed) skips recording the backward.
+    fn forward(&self, xs: &Tensor, sampling: bool) -> Result<Tensor> {
+        let weight = self.weight.to_dtype(xs.dtype())?;
+        if sampling {
+            return candle_nn::ops::rms_norm(&xs.contiguous()?, &weight, self.eps as f32);
         }
-        let internal = if matches!(dtype, DType::F16 | DType::BF16) { DType::F32 } else { dtype };
-        let xs = xs.to_dtype(internal)?;
-        let mean_square = xs.sqr()?.mean_keepdim(D::Minus1)?;
-        let normed = xs.broadcast_div(&(mean_square + self.eps)?.sqrt()?)?;
-        normed.to_dtype(dtype)?.broadcast_mul(&self.weight.to_dtype(dtype)?)
+        fused::rms_norm(xs, &weight, self.eps)
     }
 }
 
@@ -182,8 +179,8 @@ impl Rotary {
         Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)? })
     }
 
-    /// Tables at `positions` (`b * t` of them, row-major), shaped `[b, 1, t, head_dim / 2]`,
-    /// in `dtype`.
+    /// Tables at `positions` (`b * t` of them, row-major), shaped `[b, t, head_dim / 2]`, in
+    /// `dtype`.
     fn at(&self, positions: &[u32], b: usize, t: usize, dtype: DType) -> Result<(Tensor, Tensor)> {
         let limit = self.cos.dim(0)?;
         if let Some(p) = positions.iter().find(|&&p| p as usize >= limit) {
@@ -191,37 +188,28 @@ impl Rotary {
         }
         let index = Tensor::from_slice(positions, positions.len(), self.cos.device())?;
         let half = self.cos.dim(1)?;
-        let cos = self.cos.index_select(&index, 0)?.reshape((b, 1, t, half))?.to_dtype(dtype)?;
-        let sin = self.sin.index_select(&index, 0)?.reshape((b, 1, t, half))?.to_dtype(dtype)?;
+        let cos = self.cos.index_select(&index, 0)?.reshape((b, t, half))?.to_dtype(dtype)?;
+        let sin = self.sin.index_select(&index, 0)?.reshape((b, t, half))?.to_dtype(dtype)?;
         Ok((cos, sin))
     }
 }
 
-/// `x * cos + rotate_half(x) * sin` on `[b, heads, t, head_dim]`, as in HF `apply_rotary_pos_emb`;
-/// with `pos.fused` (sampling only) candle's single kernel, which has no backward.
+/// `x * cos + rotate_half(x) * sin` on `[b, heads, t, head_dim]`, as in HF `apply_rotary_pos_emb`.
 fn apply_rope(xs: &Tensor, pos: &Positions) -> Result<Tensor> {
-    let (cos, sin) = (&pos.cos, &pos.sin);
-    if pos.fused {
-        let (b, _, t, half) = cos.dims4()?;
-        let (cos, sin) = (cos.reshape((b, t, half))?, sin.reshape((b, t, half))?);
-        return candle_nn::rotary_emb::rope(&xs.contiguous()?, &cos.contiguous()?, &sin.contiguous()?);
+    if pos.sampling {
+        return candle_nn::rotary_emb::rope(&xs.contiguous()?, &pos.cos, &pos.sin);
     }
-    let half = xs.dim(D::Minus1)? / 2;
-    let x1 = xs.narrow(D::Minus1, 0, half)?;
-    let x2 = xs.narrow(D::Minus1, half, half)?;
-    let first = (x1.broadcast_mul(cos)? - x2.broadcast_mul(sin)?)?;
-    let second = (x2.broadcast_mul(cos)? + x1.broadcast_mul(sin)?)?;
-    Tensor::cat(&[first, second], D::Minus1)
+    fused::rope(xs, &pos.cos, &pos.sin)
 }
 
-/// What every layer needs for one call: rope tables at each token's position (compute dtype),
-/// the additive attention bias `[b, 1, t, past + t]` (f32), and whether the call may use fused
-/// kernels without a backward (the cached, sampling path).
+/// What every layer needs for one call: rope tables at each token's position (`[b, t, half]`,
+/// compute dtype), the additive attention bias `[b, 1, t, past + t]` (f32), and whether the call
+/// is the cached sampling path, which never back-propagates.
 struct Positions {
     cos: Tensor,
     sin: Tensor,
     bias: Tensor,
-    fused: bool,
+    sampling: bool,
 }
 
 struct Attention {
@@ -274,9 +262,9 @@ impl Attention {
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
         let (b, t, _) = xs.dims3()?;
-        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads, pos.fused)?, pos)?;
-        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads, pos.fused)?, pos)?;
-        let v = self.project(&self.v_proj, xs, self.n_kv_heads, pos.fused)?;
+        let q = apply_rope(&self.project(&self.q_proj, xs, self.n_heads, pos.sampling)?, pos)?;
+        let k = apply_rope(&self.project(&self.k_proj, xs, self.n_kv_heads, pos.sampling)?, pos)?;
+        let v = self.project(&self.v_proj, xs, self.n_kv_heads, pos.sampling)?;
         let (k, v) = match cache {
             None => (k, v),
             Some(slot) => {
@@ -291,21 +279,18 @@ impl Attention {
         // Grouped-query attention without copying keys and values per query head: query head
         // `kv * n_rep + r` uses kv head `kv`, so the queries are viewed as `[b, kv, n_rep * t, d]`.
         let (n_rep, kv_heads, d, total) = (self.n_heads / self.n_kv_heads, self.n_kv_heads, self.head_dim, k.dim(2)?);
-        let q = q.contiguous()?.reshape((b, kv_heads, n_rep * t, d))?;
-        let scale = 1.0 / (d as f64).sqrt();
-        let scores = (q.matmul(&k.contiguous()?.t()?)? * scale)?.reshape((b, kv_heads, n_rep, t, total))?;
+        // The scale goes on the queries, `d / (heads t total)` of the work it takes on the scores.
+        let q = (q.contiguous()? * (1.0 / (d as f64).sqrt()))?.reshape((b, kv_heads, n_rep * t, d))?;
+        let scores = q.matmul(&k.contiguous()?.t()?)?.reshape((b, kv_heads, n_rep, t, total))?;
         // The softmax runs in f32 or wider (sums lose mass in half floats).
         let wide = if matches!(scores.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { scores.dtype() };
         let bias = pos.bias.to_dtype(wide)?.unsqueeze(1)?;
         let scores = scores.to_dtype(wide)?.broadcast_add(&bias)?;
-        let probs = if pos.fused {
-            candle_nn::ops::softmax_last_dim(&scores)?
-        } else {
-            candle_nn::ops::softmax(&scores, D::Minus1)?
-        };
+        let probs =
+            if pos.sampling { candle_nn::ops::softmax_last_dim(&scores)? } else { fused::softmax_last_dim(&scores)? };
         let probs = probs.to_dtype(v.dtype())?.reshape((b, kv_heads, n_rep * t, total))?;
         let out = probs.matmul(&v.contiguous()?)?.reshape((b, self.n_heads, t, d))?;
-        apply(&self.o_proj, &out.transpose(1, 2)?.reshape((b, t, self.n_heads * d))?, pos.fused)
+        apply(&self.o_proj, &out.transpose(1, 2)?.reshape((b, t, self.n_heads * d))?, pos.sampling)
     }
 }
 
@@ -354,9 +339,9 @@ impl DecoderLayer {
     }
 
     fn forward(&self, xs: &Tensor, pos: &Positions, cache: Option<&mut Option<(Tensor, Tensor)>>) -> Result<Tensor> {
-        let attended = self.self_attn.forward(&self.input_layernorm.forward(xs, pos.fused)?, pos, cache)?;
+        let attended = self.self_attn.forward(&self.input_layernorm.forward(xs, pos.sampling)?, pos, cache)?;
         let xs = (xs + attended)?;
-        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs, pos.fused)?, pos.fused)?;
+        let mixed = self.mlp.forward(&self.post_attention_layernorm.forward(&xs, pos.sampling)?, pos.sampling)?;
         xs + mixed
     }
 }
@@ -405,7 +390,9 @@ impl Model {
     }
 
     /// Runs activations in `dtype` (bf16 or f16 for mixed precision; the weights' own dtype
-    /// by default). The weights, and so what the optimizer updates and saves, are unchanged.
+    /// by default). The weights, and so what the optimizer updates and saves, are unchanged;
+    /// sampling casts each weight to `dtype` once and keeps the copy until
+    /// `refresh_sampling_weights`.
     pub fn set_compute_dtype(&mut self, dtype: DType) {
         self.compute = dtype;
     }
@@ -433,8 +420,8 @@ impl Model {
     }
 
     /// Final norm and output projection; logits of half-float activations come back as f32.
-    fn head(&self, xs: &Tensor, fused: bool) -> Result<Tensor> {
-        let logits = apply(&self.lm_head, &self.norm.forward(xs, fused)?, fused)?;
+    fn head(&self, xs: &Tensor, sampling: bool) -> Result<Tensor> {
+        let logits = apply(&self.lm_head, &self.norm.forward(xs, sampling)?, sampling)?;
         if matches!(logits.dtype(), DType::F16 | DType::BF16) {
             logits.to_dtype(DType::F32)
         } else {
@@ -517,8 +504,8 @@ impl Model {
             None => new_mask,
         };
         let bias = attention_bias(&key_mask, past_len, t)?;
-        // The cached path is for sampling only (never back-propagated): it may use fused kernels.
-        let pos = Positions { cos, sin, bias, fused: cache.is_some() };
+        // The cached path is for sampling only: it never back-propagates.
+        let pos = Positions { cos, sin, bias, sampling: cache.is_some() };
         let mut xs = self.embed(input_ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().and_then(|c| c.layers.get_mut(i));
@@ -538,7 +525,7 @@ impl Model {
             Outputs::Last => xs.narrow(1, t - 1, 1)?,
             Outputs::Rows(rows) => select_rows(&xs, rows)?,
         };
-        self.head(&xs, pos.fused)
+        self.head(&xs, pos.sampling)
     }
 }
 

@@ -2,9 +2,8 @@
 //! layer's input, and the backward pass recomputes one layer's activations at a time.
 //!
 //! candle's autograd keeps every activation of the graph alive until `backward` returns, and
-//! this model's attention (softmax built from primitive ops, so that it has a backward) stores
-//! several `[b, heads, L, L]` tensors per layer: SmolLM2-135M needs over 20 GB for one sequence
-//! of 1,100 tokens. Recomputing costs one extra forward pass per update and bounds memory by one
+//! this model's attention stores its scores and probabilities, `[b, heads, L, L]` tensors,
+//! for every layer: SmolLM2-135M needed over 20 GB for one sequence of 1,100 tokens. Recomputing costs one extra forward pass per update and bounds memory by one
 //! layer's activations plus the layers' inputs.
 
 use candle_core::backprop::GradStore;
@@ -30,7 +29,7 @@ impl Model {
         let (cos, sin) = self.rotary.at(&positions, b, t, self.compute)?;
         let key_mask = Tensor::from_vec(mask, (b, t), self.device())?;
         let bias = attention_bias(&key_mask, 0, t)?;
-        let pos = Positions { cos, sin, bias, fused: false };
+        let pos = Positions { cos, sin, bias, sampling: false };
 
         // Forward: no graph kept between layers, only their inputs.
         let mut inputs = Vec::with_capacity(self.layers.len());
