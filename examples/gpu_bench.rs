@@ -3,7 +3,8 @@
 //! update `srl train` runs: forward, clipped loss, backward, gradient clipping, AdamW), with and
 //! without activation recomputation, and sampling of 128 new tokens after 512-token prompts at
 //! batch 8 and 64. Before timing, it checks the device against the CPU on a small random model:
-//! max |Δ logit| of f32 and bf16 forward passes, and of the cached against the full forward.
+//! max |Δ logit| of f32 and bf16 forward passes, and of the cached against the full forward, and
+//! the largest relative difference of any weight's gradient.
 //! Prints one JSON object per measurement, then a Markdown table.
 //!
 //! Run (see scripts/gpu-bench.sh): `gpu_bench [DEVICE] [PRECISION ...]`, default `cuda bf16 f32`;
@@ -91,6 +92,50 @@ fn agreement(dev: &Device) -> Result<()> {
         json!({"check": "device vs cpu, tiny model, padded batch 2x12", "max_abs_logit": scale,
             "f32_max_diff": f32_diff, "f32_cached_max_diff": cached_diff, "bf16_max_diff": bf16_diff})
     );
+    Ok(())
+}
+
+/// Gradients on the device against the CPU (tiny model, padded batch, f32 and bf16 activations):
+/// for each weight, max |Δ| over the largest CPU entry; the worst weight is printed.
+fn gradient_agreement(dev: &Device) -> Result<()> {
+    let cfg = shape("tiny")?;
+    let (cpu_vars, dev_vars) = (VarMap::new(), VarMap::new());
+    let cpu = Model::new(&cfg, VarBuilder::from_varmap(&cpu_vars, DType::F32, &Device::Cpu))?;
+    let mut on_device = Model::new(&cfg, VarBuilder::from_varmap(&dev_vars, DType::F32, dev))?;
+    let cpu_data = cpu_vars.data().lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let dev_data = dev_vars.data().lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    for (name, var) in dev_data.iter() {
+        var.set(&cpu_data[name].as_tensor().to_device(dev)?)?;
+    }
+    let ids: Vec<u32> = (0..24u32).map(|i| (i * 37 + 11) % 256).collect();
+    let mask: Vec<f32> = (0..24).map(|i| if i < 3 { 0.0 } else { 1.0 }).collect();
+    let weights: Vec<f32> = (0..24 * 256).map(|i| ((i * 7919 % 1009) as f32 / 1009.0 - 0.5) * mask[i / 256]).collect();
+    let grads = |model: &Model, d: &Device| -> Result<candle_core::backprop::GradStore> {
+        let ids = Tensor::from_vec(ids.clone(), (2, 12), d)?;
+        let mask = Tensor::from_vec(mask.clone(), (2, 12), d)?;
+        let weights = Tensor::from_vec(weights.clone(), (2, 12, 256), d)?;
+        Ok((model.forward(&ids, Some(&mask))? * weights)?.sum_all()?.backward()?)
+    };
+    let reference = grads(&cpu, &Device::Cpu)?;
+    for dtype in [DType::F32, DType::BF16] {
+        on_device.set_compute_dtype(dtype);
+        let on_dev = grads(&on_device, dev)?;
+        let (mut worst, mut worst_name) = (0f32, String::new());
+        for (name, var) in dev_data.iter() {
+            let want = reference.get(cpu_data[name].as_tensor()).context("no CPU gradient")?;
+            let got = on_dev.get(var.as_tensor()).with_context(|| format!("no device gradient for {name}"))?;
+            let scale = want.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?.max(1e-6);
+            let diff = max_abs_diff(want, got)? / scale;
+            if diff > worst {
+                (worst, worst_name) = (diff, name.clone());
+            }
+        }
+        println!(
+            "{}",
+            json!({"check": "device vs cpu gradients, tiny model, padded batch 2x12", "activations": format!("{dtype:?}"),
+                "max_relative_diff": worst, "worst_weight": worst_name})
+        );
+    }
     Ok(())
 }
 
@@ -244,6 +289,9 @@ fn main() -> Result<()> {
     // A failure is printed and the bench goes on, so one broken piece does not hide the rest.
     if let Err(e) = agreement(&dev) {
         println!("{}", json!({"check": "device vs cpu", "error": format!("{e:#}")}));
+    }
+    if let Err(e) = gradient_agreement(&dev) {
+        println!("{}", json!({"check": "device vs cpu gradients", "error": format!("{e:#}")}));
     }
     let mut rows = Vec::new();
     // GPU_BENCH_SHAPES=tiny runs the whole bench on the small model (a smoke test on a CPU).

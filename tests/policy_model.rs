@@ -448,7 +448,10 @@ fn assert_same_gradients(
         let (Some(a), Some(b)) = (a, b) else { panic!("{what}: {name} has a gradient in only one pass") };
         let scale = a.abs().unwrap().max_keepdim(0).unwrap().flatten_all().unwrap().max(0).unwrap();
         let scale = f64::from(scale.to_scalar::<f32>().unwrap()).max(1.0);
-        assert!(max_abs_diff(a, b) / scale < 1e-5, "{what}: {name} differs by {}", max_abs_diff(a, b));
+        // The recomputed pass adds the contributions to a tensor's gradient in another order;
+        // the norm weights' sums over rows cancel enough to show that at ~1e-5 of the largest
+        // entry. A wrong gradient differs at the scale of the entries themselves.
+        assert!(max_abs_diff(a, b) / scale < 1e-4, "{what}: {name} differs by {} at scale {scale}", max_abs_diff(a, b));
     }
 }
 
@@ -514,4 +517,28 @@ fn quantized_sampling_stays_close_and_follows_the_weights() {
     assert!(fresh < stale / 3.0 && fresh < 0.1 * changed_scale, "refreshed {fresh}, stale {stale}");
     model.set_quantized_sampling(false).unwrap();
     assert!(max_abs_diff(&changed, &cached(&model)) <= 1e-4);
+}
+
+/// bf16 activations of f32 weights: sampling reads the weights cast once (not at every step),
+/// computes what the training forward computes, and follows the weights when refreshed.
+#[test]
+fn half_float_sampling_reads_weights_cast_once_and_refreshed() {
+    let cfg = tiny_config("qwen2", true);
+    let (varmap, mut model) = random_model(&cfg, DType::F32);
+    fix_weights(&varmap);
+    model.set_compute_dtype(DType::BF16);
+    let input = ids(&[&[5, 9, 2, 33, 63, 0, 17], &[1, 4, 4, 8, 40, 41, 2]]);
+    // A prefill through the cache runs the same kernels on the same bf16 weights as `forward`.
+    let prefill = |model: &Model| model.forward_cached(&input, None, &mut model.new_cache()).unwrap();
+    let training = model.forward(&input, None).unwrap();
+    assert_eq!(training.dtype(), DType::F32);
+    assert!(max_abs_diff(&training, &prefill(&model)) < 1e-6);
+    // Change a weight: the sampling copy is stale until refreshed, then exact again.
+    let var = varmap.data().lock().unwrap()["model.layers.1.mlp.down_proj.weight"].clone();
+    var.set(&(var.as_tensor() * 3.0).unwrap()).unwrap();
+    let changed = model.forward(&input, None).unwrap();
+    assert!(max_abs_diff(&changed, &training) > 0.1, "the change must show in the logits");
+    assert!(max_abs_diff(&training, &prefill(&model)) < 1e-6, "sampling must read the copy");
+    model.refresh_sampling_weights().unwrap();
+    assert!(max_abs_diff(&changed, &prefill(&model)) < 1e-6);
 }

@@ -2,13 +2,13 @@
 //! trainable `A [r, in]` (Kaiming-uniform, as PEFT initialises it) and `B [out, r]` (zeros, so an
 //! adapted model starts identical to its base). The base weights are plain tensors, not
 //! variables, so back-propagation computes no gradient for them. `merged` folds the adapters back
-//! into Hugging Face weights for export. A projection may also hold an int8 copy of its base
-//! weight for sampling on a CPU (`q8`).
+//! into Hugging Face weights for export. A projection may also hold a copy of its base weight
+//! for sampling: int8 on a CPU (`q8`), or already cast to the activations' dtype (bf16 on a GPU).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -39,14 +39,26 @@ struct Adapter {
     scale: f64,
 }
 
+/// A copy of a base weight that sampling reads in place of the weight itself.
+enum SamplingCopy {
+    /// int8 blocks, for f32 activations on a CPU (`Model::set_quantized_sampling`).
+    Int8(Q8Matrix),
+    /// The weight and bias in the activations' dtype, made at the first sampling step that
+    /// needs it, so that half-float sampling does not cast every weight at every step.
+    Cast(Linear),
+}
+
 /// A linear projection, optionally with a low-rank adapter. `name` is its Hugging Face key
 /// prefix (`model.layers.3.self_attn.q_proj`).
 pub struct Projection {
     pub(super) base: Linear,
     name: String,
     adapter: Option<Adapter>,
-    /// An int8 copy of the base weight for sampling on a CPU (see `Model::set_quantized_sampling`).
-    sampling: RwLock<Option<Q8Matrix>>,
+    sampling: RwLock<Option<Arc<SamplingCopy>>>,
+}
+
+fn poisoned<T>(_: T) -> candle_core::Error {
+    candle_core::Error::Msg("a sampling weight lock is poisoned".into())
 }
 
 impl Projection {
@@ -54,33 +66,54 @@ impl Projection {
         Projection { base, name, adapter: None, sampling: RwLock::new(None) }
     }
 
-    /// Makes (or, with `on` false, drops) the int8 copy of the base weight used by
-    /// `forward_sampling`. Only CPU weights whose width is a multiple of 32 get one.
+    /// Makes the int8 copy of the base weight with `on` (CPU weights whose width is a multiple
+    /// of 32), and drops any other copy: the weights may have changed.
     pub(super) fn refresh_sampling_copy(&self, on: bool) -> Result<()> {
         let weight = self.base.weight();
         let copy = match on && weight.device().is_cpu() && weight.dim(1)?.is_multiple_of(32) {
-            true => Some(Q8Matrix::quantize(weight)?),
+            true => Some(Arc::new(SamplingCopy::Int8(Q8Matrix::quantize(weight)?))),
             false => None,
         };
-        *self.sampling.write().map_err(|_| candle_core::Error::Msg("a sampling weight lock is poisoned".into()))? =
-            copy;
+        *self.sampling.write().map_err(poisoned)? = copy;
         Ok(())
     }
 
-    /// As `forward`, through the int8 copy of the base weight when there is one (f32 CPU input):
+    /// The copy `forward_sampling` reads for `xs`, if any: the int8 one for small f32 CPU
+    /// inputs, or the weight cast to `xs`'s dtype (made now when missing).
+    fn sampling_copy(&self, xs: &Tensor) -> Result<Option<Arc<SamplingCopy>>> {
+        let current = self.sampling.read().map_err(poisoned)?.clone();
+        match current.as_deref() {
+            Some(SamplingCopy::Int8(_)) => {
+                let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1)?.max(1);
+                let usable = xs.dtype() == DType::F32 && xs.device().is_cpu() && rows <= Q8Matrix::MAX_ROWS;
+                return Ok(current.filter(|_| usable));
+            }
+            Some(SamplingCopy::Cast(cast)) if cast.weight().dtype() == xs.dtype() => return Ok(current),
+            _ => {}
+        }
+        let dtype = xs.dtype();
+        if self.base.weight().dtype() == dtype {
+            return Ok(None);
+        }
+        let bias = self.base.bias().map(|b| Ok::<_, candle_core::Error>(b.to_dtype(dtype)?.detach())).transpose()?;
+        let cast = Arc::new(SamplingCopy::Cast(Linear::new(self.base.weight().to_dtype(dtype)?.detach(), bias)));
+        *self.sampling.write().map_err(poisoned)? = Some(cast.clone());
+        Ok(Some(cast))
+    }
+
+    /// As `forward`, through the sampling copy of the base weight when there is one for `xs`:
     /// for sampling only, it has no backward.
     pub(super) fn forward_sampling(&self, xs: &Tensor) -> Result<Tensor> {
-        let copy =
-            self.sampling.read().map_err(|_| candle_core::Error::Msg("a sampling weight lock is poisoned".into()))?;
-        let rows = xs.elem_count() / xs.dim(candle_core::D::Minus1)?.max(1);
-        let usable = xs.dtype() == candle_core::DType::F32 && xs.device().is_cpu() && rows <= Q8Matrix::MAX_ROWS;
-        let Some(q8) = copy.as_ref().filter(|_| usable) else {
-            return self.forward(xs);
-        };
-        let ys = q8.forward(xs)?;
-        let ys = match self.base.bias() {
-            Some(bias) => ys.broadcast_add(bias)?,
-            None => ys,
+        let ys = match self.sampling_copy(xs)?.as_deref() {
+            Some(SamplingCopy::Int8(q8)) => {
+                let ys = q8.forward(xs)?;
+                match self.base.bias() {
+                    Some(bias) => ys.broadcast_add(bias)?,
+                    None => ys,
+                }
+            }
+            Some(SamplingCopy::Cast(cast)) => cast.forward(xs)?,
+            None => return self.forward(xs),
         };
         self.add_adapter(xs, ys)
     }

@@ -49,7 +49,9 @@ impl Model {
         self.refresh_sampling_weights()
     }
 
-    /// Re-quantizes the sampling copies from the current weights (a no-op when they are off).
+    /// Remakes the sampling copies from the current weights: the int8 ones when they are on,
+    /// and drops the half-float casts (remade at the next sampling step). Call it after every
+    /// change of the weights.
     pub fn refresh_sampling_weights(&self) -> Result<()> {
         let on = self.quantized_sampling;
         self.lm_head.refresh_sampling_copy(on)?;
