@@ -45,8 +45,10 @@ const AGENT_ID: u32 = 1000;
 const AGENT_USER: &str = "1000:1000";
 /// The container's init runs as another uid so that the agent's `kill -1` cannot reach it.
 const INIT_USER: &str = "1001:1001";
-/// Run as the agent: SIGKILL to every process the agent uid may signal, except itself and pid 1.
-const KILL_AGENT: &str = "kill -KILL -1";
+/// Run as the agent: SIGKILL to every process the agent uid may signal, except itself and pid 1;
+/// then the marker that says it ran.
+const KILL_AGENT: &str = "kill -KILL -1 2>/dev/null; echo srl-killed";
+const KILLED_MARKER: &[u8] = b"srl-killed";
 
 /// Largest file a command may write (bytes), and the size of each tmpfs scratch directory.
 const FILE_SIZE_LIMIT: i64 = 1 << 30;
@@ -215,13 +217,28 @@ impl DockerSandbox {
     }
 
     /// Kills every agent process (the command, its children, escapees) and waits for the kill.
+    /// The kill is itself a process in the container, so while a fork bomb holds every pid the
+    /// container may have, it can fail to start (runc then reports an error as its output); it
+    /// is tried again, with back-off, until its marker shows that it ran.
     async fn kill_agent_processes(&self) -> Result<()> {
         let kill = async {
-            let exec_id = self.create_exec(KILL_AGENT).await?;
-            let mut output = self.attach(&exec_id).await?;
-            // Its output (an error when nothing was left to kill) does not matter; its end does.
-            while output.next().await.is_some() {}
-            anyhow::Ok(())
+            let mut pause = Duration::from_millis(10);
+            loop {
+                let exec_id = self.create_exec(KILL_AGENT).await?;
+                let mut output = self.attach(&exec_id).await?;
+                let mut said = Vec::new();
+                while let Some(chunk) = output.next().await {
+                    if let Ok(chunk) = chunk {
+                        said.extend_from_slice(chunk.as_ref());
+                    }
+                }
+                if said.windows(KILLED_MARKER.len()).any(|w| w == KILLED_MARKER) {
+                    return anyhow::Ok(());
+                }
+                tracing::debug!("the kill did not run in {}: {}", self.container_id, String::from_utf8_lossy(&said));
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
         };
         match tokio::time::timeout(CLEANUP_TIMEOUT, kill).await {
             Ok(result) => {
