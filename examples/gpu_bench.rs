@@ -53,6 +53,14 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
     Ok((a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?)
 }
 
+/// The agreement checks' input: token ids and 0/1 mask of a 2 x 12 batch whose first row starts
+/// with 3 padding positions.
+fn padded_batch() -> (Vec<u32>, Vec<f32>) {
+    let ids = (0..24u32).map(|i| (i * 37 + 11) % 256).collect();
+    let mask = (0..24).map(|i| if i < 3 { 0.0 } else { 1.0 }).collect();
+    (ids, mask)
+}
+
 /// The device against the CPU on a small random model with a padded batch.
 fn agreement(dev: &Device) -> Result<()> {
     let cfg = shape("tiny")?;
@@ -63,8 +71,7 @@ fn agreement(dev: &Device) -> Result<()> {
         data.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().to_device(dev)?))).collect::<Result<_>>()?
     };
     let mut on_device = Model::new(&cfg, VarBuilder::from_tensors(tensors, DType::F32, dev))?;
-    let ids: Vec<u32> = (0..24u32).map(|i| (i * 37 + 11) % 256).collect();
-    let mask: Vec<f32> = (0..24).map(|i| if i < 3 { 0.0 } else { 1.0 }).collect();
+    let (ids, mask) = padded_batch();
     let input = |d: &Device| -> Result<(Tensor, Tensor)> {
         Ok((Tensor::from_vec(ids.clone(), (2, 12), d)?, Tensor::from_vec(mask.clone(), (2, 12), d)?))
     };
@@ -107,8 +114,7 @@ fn gradient_agreement(dev: &Device) -> Result<()> {
     for (name, var) in dev_data.iter() {
         var.set(&cpu_data[name].as_tensor().to_device(dev)?)?;
     }
-    let ids: Vec<u32> = (0..24u32).map(|i| (i * 37 + 11) % 256).collect();
-    let mask: Vec<f32> = (0..24).map(|i| if i < 3 { 0.0 } else { 1.0 }).collect();
+    let (ids, mask) = padded_batch();
     let weights: Vec<f32> = (0..24 * 256).map(|i| ((i * 7919 % 1009) as f32 / 1009.0 - 0.5) * mask[i / 256]).collect();
     let grads = |model: &Model, d: &Device| -> Result<candle_core::backprop::GradStore> {
         let ids = Tensor::from_vec(ids.clone(), (2, 12), d)?;
