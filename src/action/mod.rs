@@ -12,8 +12,8 @@ mod parse;
 mod render;
 
 pub use parse::{
-    json_argument_text, parse_completion_action, parse_fenced_bash, parse_fenced_blocks, parse_function_calls,
-    parse_tool_call, Fenced, Located, ParseError,
+    first_action_end, json_argument_text, parse_completion_action, parse_fenced_bash, parse_fenced_blocks,
+    parse_function_calls, parse_tool_call, Fenced, Located, ParseError,
 };
 pub use render::render;
 

@@ -235,6 +235,34 @@ pub fn parse_completion_action(text: &str) -> Result<Action, ParseError> {
     }
 }
 
+/// Where the first complete action in `text` ends (a byte offset just past its `</function>`
+/// or its closing fence), or `None` while no action is complete. A call that is already broken
+/// for good (not merely unfinished) ends at its first `</function>`: more text cannot mend it.
+/// Samplers stop a reply here, since the output contract allows exactly one action.
+pub fn first_action_end(text: &str) -> Option<usize> {
+    let call_end = text.find(FUNCTION_OPEN).and_then(|start| match parse_one_call(text, start) {
+        Ok((_, end)) => Some(end),
+        Err(ParseError::Malformed { offset, reason }) if !is_unfinished(&text[offset..], &reason) => {
+            text[start..].find(FUNCTION_CLOSE).map(|rel| start + rel + FUNCTION_CLOSE.len())
+        }
+        Err(_) => None,
+    });
+    let fence_end = parse_fenced_bash(text).first().map(|f| f.end);
+    match (call_end, fence_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Whether a parse error only says the call has not been written to its end yet: `rest` is
+/// the text from where the error was found.
+fn is_unfinished(rest: &str, reason: &str) -> bool {
+    if reason.starts_with("unexpected text ") {
+        return PARAMETER_OPEN.starts_with(rest) || FUNCTION_CLOSE.starts_with(rest);
+    }
+    reason == "missing </function>" || reason.starts_with("unterminated ") || reason.ends_with(" is not closed")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +276,31 @@ mod tests {
             Err(e) => format!("error: {e}"),
         };
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn a_reply_ends_with_its_first_complete_action() {
+        fn end(text: &str) -> Option<&str> {
+            first_action_end(text).map(|e| &text[..e])
+        }
+        let call = "<function=bash>\n<parameter=command>ls</parameter>\n</function>";
+        assert_eq!(end(&format!("{call}\n</function>\n</function>")), Some(call));
+        assert_eq!(end(&format!("{call}<function=submit></function>")), Some(call));
+        for unfinished in [
+            "<function=ba",
+            "<function=bash>\n<param",
+            "<function=bash><parameter=command>ls</para",
+            "<function=bash><parameter=command>ls</parameter>\n</func",
+            "plain thought so far",
+        ] {
+            assert_eq!(end(unfinished), None, "{unfinished:?}");
+        }
+        let value_with_tag = "<function=bash><parameter=command>echo '</function>' x</parameter></function>";
+        assert_eq!(end(&format!("{value_with_tag} tail")), Some(value_with_tag));
+        // Broken for good: ends at the first closing tag instead of running to the token limit.
+        assert_eq!(end("<function=bash>ls</function> and more"), Some("<function=bash>ls</function>"));
+        assert_eq!(end("run it:\n```bash\nls -la\n```\nthen more"), Some("run it:\n```bash\nls -la\n```"));
+        assert_eq!(end("```bash\nls -la\n"), None);
     }
 
     #[test]

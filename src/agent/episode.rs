@@ -12,9 +12,10 @@
 //! SWE-agent `.traj` rendering lives in `output`.
 
 use crate::action::{render, Action};
+use crate::reward::format::write_response;
 use crate::steps::truncate::head_tail;
 use crate::steps::{prompt, Message};
-use crate::trajectory::{Fnv64, Step, Trajectory, Usage, SCHEMA};
+use crate::trajectory::{Fnv64, RejectedReply, Step, Trajectory, Usage, SCHEMA};
 
 /// The `source_format` of trajectories the agent writes.
 pub const SOURCE_FORMAT: &str = "srl-agent";
@@ -95,10 +96,10 @@ impl Episode {
 
 /// The user message that answers a reply which broke the output contract.
 pub fn format_error_message(error: &str) -> String {
+    let example = write_response("I should look at the repository first.", &render(&Action::bash("ls")));
     format!(
         "Your reply was not in the required format ({error}), so nothing was run. Reply with your \
-         reasoning inside one <think>...</think> block, then exactly one function call, for example:\n\
-         <think>\nI should look at the repository first.\n</think>\n<function=bash>\n<parameter=command>ls</parameter>\n</function>"
+         reasoning inside one <think>...</think> block, then exactly one function call, for example:\n{example}"
     )
 }
 
@@ -135,17 +136,25 @@ fn message(role: &str, content: String) -> Message {
     Message { role: role.to_string(), content }
 }
 
-/// The episode as an `srl.trajectory/1` record. Each step's usage includes the rejected
-/// replies before it; the trajectory's usage is the total. `source` names where it is written.
+/// The episode as an `srl.trajectory/1` record. Each step keeps the replies rejected before
+/// it (text and reason) and its usage includes them; the trajectory's usage is the total.
+/// `source` names where it is written.
 pub fn to_trajectory(episode: &Episode, source: &str) -> Trajectory {
     let mut steps = Vec::new();
     let mut pending = Usage::default();
+    let mut rejected = Vec::new();
     for round in &episode.rounds {
         pending.add(&round.usage);
-        if let Outcome::Action { thought, action, observation, exit_code } = &round.outcome {
-            let mut step = Step::new(thought.clone(), action.clone(), observation.clone(), *exit_code);
-            step.usage = Some(std::mem::take(&mut pending));
-            steps.push(step);
+        match &round.outcome {
+            Outcome::Action { thought, action, observation, exit_code } => {
+                let mut step = Step::new(thought.clone(), action.clone(), observation.clone(), *exit_code);
+                step.usage = Some(std::mem::take(&mut pending));
+                step.rejected_replies = std::mem::take(&mut rejected);
+                steps.push(step);
+            }
+            Outcome::FormatError { error } => {
+                rejected.push(RejectedReply { text: round.reply.clone(), reason: error.clone() })
+            }
         }
     }
     let problem_statement = episode.problem_statement.trim().to_string();
@@ -166,6 +175,7 @@ pub fn to_trajectory(episode: &Episode, source: &str) -> Trajectory {
         submission: Some(episode.submission.clone()).filter(|s| !s.trim().is_empty()),
         exit_status: Some(episode.termination.exit_status().to_string()),
         usage: Some(episode.usage()),
+        rejected_after_last_step: rejected,
     }
 }
 
@@ -260,5 +270,13 @@ mod tests {
         assert_eq!((total.model_calls, total.format_errors, total.completion_tokens), (3, 2, 11));
         assert_eq!(trajectory.exit_status.as_deref(), Some("exit_step_limit"));
         assert_eq!(trajectory.submission, None, "an empty diff is no submission");
+        let before = &trajectory.steps[0].rejected_replies;
+        assert_eq!(before.len(), 1);
+        assert_eq!(
+            (before[0].text.as_str(), before[0].reason.as_str()),
+            ("no", "completion does not start with <think>")
+        );
+        assert_eq!(trajectory.rejected_after_last_step.len(), 1);
+        assert_eq!(trajectory.rejected_after_last_step[0].text, "no again");
     }
 }

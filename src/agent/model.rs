@@ -2,12 +2,16 @@
 //!
 //! `--model` names one of three kinds, the seam being [`ChatModel`]:
 //! - a local candle model, a `.gguf` file or a Hugging Face directory, sampled with the same
-//!   tokenizer, chat template and sampler as training (`policy`); prompt tokens are the encoded
-//!   prompt, completion tokens the generated ids;
+//!   tokenizer, chat template, response prefix and sampler as training (`policy`); a trained
+//!   checkpoint's prefix comes from its `output_contract.json` unless one is given; prompt
+//!   tokens are the encoded prompt (prefix included), completion tokens the generated ids;
 //! - `openai:http://HOST:PORT/v1#MODEL`, any OpenAI-compatible chat completions server
 //!   (`openai`), counting the tokens its `usage` reports;
 //! - `scripted:FILE`, a JSON list of replies returned in order in every episode: the
 //!   deterministic policy the tests drive the loop with (it has no tokenizer, so it counts 0).
+//!
+//! Every kind returns the whole response under the output contract (`reward::format`): the
+//! response prefix followed by what was generated, ended at the first complete action.
 //!
 //! Deliberately absent: prompt building (the agent's `episode` does it) and any sandbox.
 
@@ -19,11 +23,13 @@ use candle_core::DType;
 
 use super::openai::{OpenAiClient, OpenAiOptions};
 use crate::policy::chat::{Template, Turn};
+use crate::policy::contract::{self, Origin};
 use crate::policy::device::Placement;
 use crate::policy::load::load;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::OutputContract;
 use crate::steps::Message;
 
 /// Sampling settings shared by every model kind.
@@ -48,6 +54,7 @@ pub struct Call {
 /// One reply of the model and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
+    /// The whole response: the response prefix, then what the model generated.
     pub text: String,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -55,8 +62,9 @@ pub struct Reply {
     pub tokens: Option<TurnTokens>,
 }
 
-/// A local model's turn as tokens: the encoded prompt, the sampled ids (stop token included)
-/// and each sampled id's log-probability under the sampling distribution.
+/// A local model's turn as tokens: the encoded prompt (response prefix included), the sampled
+/// ids (stop token included) and each sampled id's log-probability under the sampling
+/// distribution.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TurnTokens {
     pub prompt_ids: Vec<u32>,
@@ -86,13 +94,25 @@ pub enum AnyModel {
 
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
-    /// `local` matters only for a local model.
-    pub fn open(spec: &str, local: Placement, openai: &OpenAiOptions) -> Result<AnyModel> {
+    /// `local` matters only for a local model; `response_prefix` overrides a checkpoint's.
+    pub fn open(
+        spec: &str,
+        local: Placement,
+        openai: &OpenAiOptions,
+        response_prefix: Option<&str>,
+    ) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
+            if response_prefix.is_some_and(|p| !p.is_empty()) {
+                bail!(
+                    "--response-prefix: a chat completions server cannot be prefilled (the API has no portable way \
+                     to start the assistant's reply); serve the model locally or train it without a prefix"
+                );
+            }
             return Ok(AnyModel::OpenAi(Box::new(OpenAiClient::new(rest, openai)?)));
         }
         if let Some(path) = spec.strip_prefix("scripted:") {
-            return Ok(AnyModel::Scripted(ScriptedModel::load(Path::new(path))?));
+            let prefix = response_prefix.unwrap_or_default();
+            return Ok(AnyModel::Scripted(ScriptedModel::load(Path::new(path), OutputContract::new(prefix))?));
         }
         if spec.starts_with("http://") || spec.starts_with("https://") {
             bail!(
@@ -106,7 +126,25 @@ impl AnyModel {
                  openai:URL#MODEL or scripted:FILE)"
             );
         }
-        Ok(AnyModel::Local(LocalModel::load(path, local)?))
+        Ok(AnyModel::Local(LocalModel::load(path, local, response_prefix)?))
+    }
+
+    /// The contract this model is held to and where its parts came from, for run summaries.
+    pub fn contract_summary(&self) -> serde_json::Value {
+        let (prefix, origin, template) = match self {
+            AnyModel::Local(m) => (m.contract.response_prefix.as_str(), m.prefix_origin, Some(m.template_name)),
+            AnyModel::OpenAi(_) => ("", Origin::Default, None),
+            AnyModel::Scripted(m) => {
+                let origin = if m.contract.response_prefix.is_empty() { Origin::Default } else { Origin::Given };
+                (m.contract.response_prefix.as_str(), origin, None)
+            }
+        };
+        serde_json::json!({
+            "response_prefix": prefix,
+            "response_prefix_from": origin,
+            "chat_template": template.unwrap_or("the server's"),
+            "stop": "after the first complete action",
+        })
     }
 }
 
@@ -132,6 +170,9 @@ impl ChatModel for AnyModel {
 /// take turns at the model while their sandboxes work.
 pub struct LocalModel {
     name: String,
+    contract: OutputContract,
+    prefix_origin: Origin,
+    template_name: &'static str,
     inner: Arc<Mutex<LocalInner>>,
 }
 
@@ -142,7 +183,10 @@ struct LocalInner {
 }
 
 impl LocalModel {
-    pub fn load(path: &Path, options: Placement) -> Result<LocalModel> {
+    /// Loads the model at `path`; its response prefix is `response_prefix` when given, else the
+    /// one saved with a trained checkpoint, else none.
+    pub fn load(path: &Path, options: Placement, response_prefix: Option<&str>) -> Result<LocalModel> {
+        let (prefix, prefix_origin) = contract::resolve_prefix(response_prefix, path)?;
         let mut loaded = load(path, DType::F32, &options.device.open()?)?;
         options.configure(&mut loaded.model)?;
         let tokenizer = if path.is_dir() { TextTokenizer::from_hf(path)? } else { TextTokenizer::from_gguf(path)? };
@@ -150,7 +194,13 @@ impl LocalModel {
             .with_context(|| format!("{}: cannot render its chat template", path.display()))?;
         let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
         let inner = LocalInner { model: loaded.model, tokenizer, template };
-        Ok(LocalModel { name, inner: Arc::new(Mutex::new(inner)) })
+        Ok(LocalModel {
+            name,
+            contract: OutputContract::new(prefix),
+            prefix_origin,
+            template_name: template.name(),
+            inner: Arc::new(Mutex::new(inner)),
+        })
     }
 }
 
@@ -163,28 +213,31 @@ impl ChatModel for LocalModel {
         let inner = Arc::clone(&self.inner);
         let messages = messages.to_vec();
         let sampling = sampling.clone();
+        let contract = self.contract.clone();
         // Sampling is seconds of CPU work: it must not stall the runtime that drives the sandboxes.
         tokio::task::spawn_blocking(move || {
             let inner = inner.lock().map_err(|_| anyhow::anyhow!("the model lock was poisoned by a failed call"))?;
-            sample_reply(&inner.model, &inner.tokenizer, inner.template, &messages, &sampling, call)
+            sample_reply(&inner.model, &inner.tokenizer, inner.template, &contract, &messages, &sampling, call)
         })
         .await
         .context("the sampling task failed")?
     }
 }
 
-/// One reply of a candle model: the chat prompt rendered and encoded as training does, sampled
-/// with `sampling`, cut at the first stop sequence; exact ids and log-probs kept.
+/// One reply of a candle model: the chat prompt rendered and encoded as training does, the
+/// response prefix prefilled, sampled with `sampling` until the first complete action (or a stop
+/// sequence); exact ids and log-probs kept.
 pub fn sample_reply(
     model: &Model,
     tokenizer: &TextTokenizer,
     template: Template,
+    contract: &OutputContract,
     messages: &[Message],
     sampling: &Sampling,
     call: Call,
 ) -> Result<Reply> {
     let turns: Vec<Turn> = messages.iter().map(|m| Turn { role: &m.role, content: &m.content }).collect();
-    let prompt = tokenizer.encode(&template.render(&turns))?;
+    let prompt = tokenizer.encode(&format!("{}{}", template.render(&turns), contract.response_prefix))?;
     let positions = model.config().max_position_embeddings;
     if prompt.len() + sampling.max_tokens > positions {
         bail!(
@@ -202,14 +255,16 @@ pub fn sample_reply(
     };
     let stop_ids: Vec<u32> = tokenizer.stop_ids.iter().copied().collect();
     let mut is_done = |_: usize, ids: &[u32]| {
-        !sampling.stop.is_empty()
-            && tokenizer.decode(ids).is_ok_and(|text| sampling.stop.iter().any(|s| text.contains(s.as_str())))
+        reply_is_complete(tokenizer, contract, ids)
+            || (!sampling.stop.is_empty()
+                && tokenizer.decode(ids).is_ok_and(|text| sampling.stop.iter().any(|s| text.contains(s.as_str()))))
     };
     let completion = generate(model, std::slice::from_ref(&prompt), &cfg, &stop_ids, &mut is_done)?
         .pop()
         .context("the sampler returned no completion")?;
     let kept: Vec<u32> = completion.token_ids.iter().copied().filter(|id| !stop_ids.contains(id)).collect();
-    let text = cut_at_stop(&tokenizer.decode(&kept)?, &sampling.stop);
+    let generated = tokenizer.decode(&kept)?;
+    let text = contract.response(&cut_at_stop(contract.cut(&generated), &sampling.stop));
     Ok(Reply {
         text,
         prompt_tokens: prompt.len() as u64,
@@ -220,6 +275,18 @@ pub fn sample_reply(
             logprobs: completion.logprobs,
         }),
     })
+}
+
+/// Whether the sampled `ids` (after the response prefix) hold a complete action, so sampling
+/// stops there. Decoding the whole text only when the last token could close an action keeps
+/// this cheap enough to run after every token.
+pub fn reply_is_complete(tokenizer: &TextTokenizer, contract: &OutputContract, ids: &[u32]) -> bool {
+    let Some(last) = ids.last() else { return false };
+    match tokenizer.decode(std::slice::from_ref(last)) {
+        Ok(text) if text.contains('>') || text.contains('`') => {}
+        _ => return false,
+    }
+    tokenizer.decode(ids).is_ok_and(|text| contract.reply_end(&text).is_some())
 }
 
 /// `text` up to the first stop sequence, as an OpenAI server returns it.
@@ -233,15 +300,17 @@ pub struct ScriptedModel {
     name: String,
     path: PathBuf,
     replies: Vec<String>,
+    /// A scripted reply is what a model generated after this contract's prefix.
+    contract: OutputContract,
 }
 
 impl ScriptedModel {
-    pub fn load(path: &Path) -> Result<ScriptedModel> {
+    pub fn load(path: &Path, contract: OutputContract) -> Result<ScriptedModel> {
         let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
         let replies: Vec<String> = serde_json::from_str(&text)
             .with_context(|| format!("{}: expected a JSON list of reply strings", path.display()))?;
         let name = path.file_stem().map_or_else(|| "scripted".to_string(), |s| s.to_string_lossy().into_owned());
-        Ok(ScriptedModel { name, path: path.to_path_buf(), replies })
+        Ok(ScriptedModel { name, path: path.to_path_buf(), replies, contract })
     }
 }
 
@@ -259,7 +328,7 @@ impl ChatModel for ScriptedModel {
                 call.turn + 1
             )
         };
-        Ok(Reply { text: text.clone(), prompt_tokens: 0, completion_tokens: 0, tokens: None })
+        Ok(Reply { text: self.contract.response(text), prompt_tokens: 0, completion_tokens: 0, tokens: None })
     }
 }
 
@@ -282,12 +351,15 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", Placement::default(), &options).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", Placement::default(), &options, None).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", Placement::default(), &options).err().unwrap();
+        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", Placement::default(), &options, None).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
         let https =
-            AnyModel::open("openai:https://api.example.com/v1#m", Placement::default(), &options).err().unwrap();
+            AnyModel::open("openai:https://api.example.com/v1#m", Placement::default(), &options, None).err().unwrap();
         assert!(format!("{https:#}").contains("https is not supported"));
+        let prefilled =
+            AnyModel::open("openai:http://127.0.0.1:1/v1#m", Placement::default(), &options, Some("<think>\n"));
+        assert!(format!("{:#}", prefilled.err().unwrap()).contains("cannot be prefilled"));
     }
 }

@@ -1,6 +1,8 @@
 //! A client for OpenAI-compatible chat completion servers (llama.cpp's server, vLLM, …):
 //! `POST {URL}/chat/completions` with the messages, temperature, `max_tokens` and stop
-//! sequences; the reply is `choices[0].message.content`, the token counts its `usage`.
+//! sequences; the reply is `choices[0].message.content`, the token counts its `usage`. The
+//! output contract's stop sequence (`</function>`) is always sent, so a reply ends at its first
+//! action as a local model's does, and the closing tag the server cut is put back.
 //!
 //! Plain HTTP/1 over hyper (already in the tree for Docker), no TLS: `https://` is refused with
 //! a message saying so — serve the model on a trusted host or tunnel to it. Connection
@@ -23,6 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
 use super::model::{Call, ChatModel, Reply, Sampling};
+use crate::reward::format::OutputContract;
 use crate::steps::Message;
 
 /// Timeouts and retries of the client.
@@ -195,9 +198,14 @@ pub fn request_body(model: &str, messages: &[Message], sampling: &Sampling, seed
         // Servers differ in the seed range they accept; 31 bits fit them all.
         "seed": seed & 0x7fff_ffff,
     });
-    if !sampling.stop.is_empty() {
-        body["stop"] = json!(sampling.stop);
+    // The contract's stop sequences end a reply at its first action, as a local sampler stops.
+    let mut stop: Vec<&str> = sampling.stop.iter().map(String::as_str).collect();
+    for sequence in OutputContract::STOP_SEQUENCES {
+        if !stop.contains(&sequence) {
+            stop.push(sequence);
+        }
     }
+    body["stop"] = json!(stop);
     body
 }
 
@@ -217,6 +225,10 @@ pub fn parse_response(text: &str) -> Result<Reply, String> {
     let (Some(prompt_tokens), Some(completion_tokens)) = (count("prompt_tokens"), count("completion_tokens")) else {
         return Err("the response has no usage.prompt_tokens / usage.completion_tokens".to_string());
     };
+    // A reply cut by a stop sequence lacks the `</function>` it stopped on.
+    let stopped = value.pointer("/choices/0/finish_reason").and_then(Value::as_str) == Some("stop");
+    let contract = OutputContract::default();
+    let text = contract.cut(&contract.restore_stop(&text, stopped)).to_string();
     Ok(Reply { text, prompt_tokens, completion_tokens, tokens: None })
 }
 
@@ -274,6 +286,10 @@ mod tests {
             r#""" 1 0"#,
         );
         check_response(r#"{"choices":[]}"#, "err the response has no choices[0].message");
+        // Stopped on `</function>`: the tag is put back; stopped by length: left as it is.
+        let cut = r#"{"choices":[{"message":{"content":"<think>x</think>\n<function=submit>\n"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#;
+        check_response(cut, "\"<think>x</think>\\n<function=submit></function>\" 1 2");
+        check_response(&cut.replace("\"stop\"", "\"length\""), "\"<think>x</think>\\n<function=submit>\\n\" 1 2");
         check_response(
             r#"{"choices":[{"message":{"content":"hi"}}]}"#,
             "err the response has no usage.prompt_tokens / usage.completion_tokens",
@@ -292,10 +308,12 @@ mod tests {
         let body = request_body("m", &messages, &sampling, u64::MAX);
         assert_eq!(
             body.to_string(),
-            r#"{"max_tokens":64,"messages":[{"content":"hi","role":"user"}],"model":"m","seed":2147483647,"temperature":0.0}"#
+            r#"{"max_tokens":64,"messages":[{"content":"hi","role":"user"}],"model":"m","seed":2147483647,"stop":["</function>"],"temperature":0.0}"#
         );
         let sampling = Sampling { stop: vec!["</function>".into()], ..sampling };
         assert_eq!(request_body("m", &messages, &sampling, 1)["stop"], json!(["</function>"]));
+        let sampling = Sampling { stop: vec!["DONE".into()], ..sampling };
+        assert_eq!(request_body("m", &messages, &sampling, 1)["stop"], json!(["DONE", "</function>"]));
     }
 
     #[test]

@@ -165,6 +165,12 @@ pub fn run_summary(model_name: &str, episodes: &[Episode], results: &[InstanceRe
         "resolved": resolved,
         "resolve_rate": if episodes.is_empty() { 0.0 } else { resolved as f64 / episodes.len() as f64 },
         "steps": episodes.iter().map(Episode::n_actions).sum::<usize>(),
+        // Replies that kept the output contract, over all model calls.
+        "format_valid_rate": if total.model_calls == 0 {
+            0.0
+        } else {
+            (total.model_calls - total.format_errors) as f64 / total.model_calls as f64
+        },
         "usage": total,
         "seconds_per_model_call": per_call(total.model_seconds),
         "seconds_per_step": per_call(total.model_seconds + total.exec_seconds),

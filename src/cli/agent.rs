@@ -56,9 +56,13 @@ pub struct Args {
     /// Tokens per reply
     #[arg(long, default_value_t = 512)]
     max_tokens: usize,
-    /// Text that ends a reply (repeatable)
+    /// Text that ends a reply (repeatable); a reply always ends after its first complete action
     #[arg(long)]
     stop: Vec<String>,
+    /// Text prefilled at the start of every reply of a local or scripted model (e.g. "<think>\n");
+    /// default: the prefix saved with a trained checkpoint (output_contract.json), else none
+    #[arg(long)]
+    response_prefix: Option<String>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Seconds allowed for each action
@@ -102,8 +106,17 @@ pub fn run(args: Args) -> Result<Outcome> {
             &args.model,
             Placement { device: args.device, precision: args.precision, quantized_sampling: args.quantized_sampling },
             &openai,
+            args.response_prefix.as_deref(),
         )
     })?;
+    let contract = model.contract_summary();
+    let text = |key: &str| contract[key].as_str().unwrap_or_default().to_string();
+    eprintln!(
+        "output contract: response prefix {:?} (from: {}), chat template {}",
+        text("response_prefix"),
+        text("response_prefix_from"),
+        text("chat_template")
+    );
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
     let options = AgentOptions {
         max_steps: args.max_steps,
@@ -136,7 +149,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         cleanup.abort();
         graded.map(|results| (episodes, results))
     })?;
-    let run = run_summary(model.name(), &episodes, &results);
+    let mut run = run_summary(model.name(), &episodes, &results);
+    run["output_contract"] = contract;
     crate::atomic::write_file(&args.output.join("summary.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
     let grading_errors = results.iter().filter(|r| matches!(r.status, Status::Error(_))).count();
     println!("{}", summary_line(&args, &run, grading_errors, started.elapsed().as_secs_f64()));

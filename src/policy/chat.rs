@@ -32,6 +32,14 @@ impl Template {
         bail!("unsupported chat template (only ChatML and Qwen are rendered): {start:?}…")
     }
 
+    /// The name written to run summaries and saved contracts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::ChatMl => "chatml",
+            Template::Qwen => "qwen",
+        }
+    }
+
     /// The prompt for `turns`, ending where the assistant's reply begins.
     pub fn render(self, turns: &[Turn<'_>]) -> String {
         let mut out = String::new();

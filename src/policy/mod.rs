@@ -9,6 +9,7 @@
 //! rewards.
 
 pub mod chat;
+pub mod contract;
 pub mod device;
 pub mod load;
 pub mod logprob;

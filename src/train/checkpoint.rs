@@ -1,7 +1,8 @@
 //! Checkpoints of a training run, so `--resume RUN_DIR` continues exactly where it stopped.
 //!
 //! `RUN_DIR/checkpoint/` is a complete Hugging Face model directory (`model.safetensors` in
-//! f32 with any LoRA adapters merged, `config.json`, tokenizer files) plus, with LoRA,
+//! f32 with any LoRA adapters merged, `config.json`, tokenizer files, `output_contract.json`:
+//! the response prefix and chat template it was trained with) plus, with LoRA,
 //! `adapter.safetensors`, and `optimizer.safetensors` (AdamW moments) and
 //! `trainer.json` (stage, step, data cursors, how many metric lines belong to it). A new
 //! checkpoint is written to `.checkpoint.tmp` and swapped in with renames, so a crash at any
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::optim::AdamW;
 use super::student::Student;
+use crate::policy::contract::SavedContract;
 use crate::policy::tokenizer::TextTokenizer;
 
 /// Where training stands; saved with every checkpoint.
@@ -60,6 +62,7 @@ pub fn save(
     run: &Path,
     student: &Student,
     tokenizer: &TextTokenizer,
+    contract: &SavedContract,
     optimizer: Option<&AdamW>,
     state: &TrainerState,
 ) -> Result<()> {
@@ -69,6 +72,7 @@ pub fn save(
     }
     student.save(&temp)?;
     tokenizer.save(&temp)?;
+    crate::policy::contract::write(&temp, contract)?;
     if let Some(optimizer) = optimizer {
         optimizer.save(&temp.join("optimizer.safetensors"))?;
     }

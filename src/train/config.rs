@@ -50,7 +50,8 @@ pub struct TrainConfig {
     pub out: PathBuf,
     pub seed: u64,
     /// Text the student's response starts with, added after the prompt (e.g. "<think>\n").
-    pub response_prefix: String,
+    /// Unset: the prefix saved with the model (a checkpoint's `output_contract.json`), else none.
+    pub response_prefix: Option<String>,
     /// Prompts longer than this many tokens are skipped.
     pub max_prompt_tokens: usize,
     /// Save a checkpoint every this many optimisation steps (and always at the end).
@@ -198,7 +199,7 @@ impl Default for TrainConfig {
             steps: PathBuf::from("steps.jsonl"),
             out: PathBuf::from("runs/train"),
             seed: 0,
-            response_prefix: String::new(),
+            response_prefix: None,
             max_prompt_tokens: 2048,
             checkpoint_every: 10,
             micro_batch: 1,
@@ -292,8 +293,9 @@ steps = "steps.jsonl"
 out = "runs/train"
 seed = 0
 # Text every response starts with, prefilled after the prompt (e.g. "<think>\n"); it counts as
-# part of the response for the reward.
-response_prefix = ""
+# part of the response for the reward. Unset (the default): the prefix saved with the model when
+# it is a checkpoint of ours (output_contract.json), else none. Checkpoints save the one used.
+# response_prefix = "<think>\n"
 # Prompts longer than this many tokens are skipped.
 max_prompt_tokens = 2048
 # Checkpoint every N optimisation steps (and at the end of each stage); `--resume` continues from it.
@@ -456,7 +458,7 @@ mod tests {
     #[test]
     fn serialized_config_reads_back() {
         let mut config =
-            TrainConfig { mode: Mode::SftThenSrl, response_prefix: "<think>\n".into(), ..TrainConfig::default() };
+            TrainConfig { mode: Mode::SftThenSrl, response_prefix: Some("<think>\n".into()), ..TrainConfig::default() };
         config.srl.temperature = 0.7;
         assert_eq!(TrainConfig::parse(&config.to_toml().unwrap()).unwrap(), config);
     }

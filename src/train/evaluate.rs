@@ -7,10 +7,12 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::srl::{ends_with_action, Prompt};
+use super::srl::Prompt;
+use crate::agent::model::reply_is_complete;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::OutputContract;
 use crate::reward::{step_reward, RewardConfig};
 
 /// One line of `eval.jsonl`.
@@ -36,7 +38,7 @@ pub fn evaluate(
     tokenizer: &TextTokenizer,
     prompts: &[Prompt<'_>],
     max_new_tokens: usize,
-    response_prefix: &str,
+    contract: &OutputContract,
     reward: &RewardConfig,
     label: &str,
 ) -> Result<EvalResult> {
@@ -47,10 +49,12 @@ pub fn evaluate(
     let mut similarities = Vec::new();
     for chunk in prompts.chunks(EVAL_BATCH) {
         let rows: Vec<Vec<u32>> = chunk.iter().map(|p| p.ids.clone()).collect();
-        let completions = generate(model, &rows, &sampling, &stop, &mut |_, ids| ends_with_action(tokenizer, ids))?;
+        let completions =
+            generate(model, &rows, &sampling, &stop, &mut |_, ids| reply_is_complete(tokenizer, contract, ids))?;
         for (prompt, completion) in chunk.iter().zip(&completions) {
             let ids: Vec<u32> = completion.token_ids.iter().copied().filter(|t| !stop.contains(t)).collect();
-            let text = format!("{response_prefix}{}", tokenizer.decode(&ids)?);
+            let generated = tokenizer.decode(&ids)?;
+            let text = contract.response(contract.cut(&generated));
             let scored = step_reward(&prompt.instance.target, &text, reward);
             total += scored.reward;
             errors += usize::from(!scored.format_ok);

@@ -19,6 +19,7 @@ use crate::agent::{run_episode, AgentOptions};
 use crate::policy::chat::Template;
 use crate::policy::model::Model;
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::OutputContract;
 use crate::sandbox::{Backend, Sandbox};
 use crate::steps::Message;
 use crate::task::build::grade_work_tree;
@@ -30,6 +31,8 @@ pub struct TrainingPolicy<'a> {
     pub model: &'a Model,
     pub tokenizer: &'a TextTokenizer,
     pub template: Template,
+    /// The response prefix the run trains with, prefilled at every turn as in SRL.
+    pub contract: OutputContract,
 }
 
 impl ChatModel for TrainingPolicy<'_> {
@@ -38,7 +41,7 @@ impl ChatModel for TrainingPolicy<'_> {
     }
 
     async fn reply(&self, messages: &[Message], sampling: &Sampling, call: Call) -> Result<Reply> {
-        sample_reply(self.model, self.tokenizer, self.template, messages, sampling, call)
+        sample_reply(self.model, self.tokenizer, self.template, &self.contract, messages, sampling, call)
     }
 }
 

@@ -26,11 +26,13 @@ use super::update::{kl_k3, padded, sft_update, update, Batch, SftOptions, Update
 use crate::agent::model::Sampling;
 use crate::agent::AgentOptions;
 use crate::policy::chat::Template;
+use crate::policy::contract::{self, Origin, SavedContract};
 use crate::policy::device::Placement;
 use crate::policy::load::load;
 use crate::policy::logprob::completion_logprobs_at;
 use crate::policy::sample::SamplingConfig;
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::OutputContract;
 use crate::reward::{step_reward, RewardConfig};
 use crate::sandbox::Backend;
 use crate::steps::StepInstance;
@@ -115,6 +117,20 @@ pub fn run(
         TextTokenizer::from_gguf(&config.model)?
     };
     let template = Template::detect(tokenizer.chat_template.as_deref())?;
+    // The contract: the configured prefix, else the one saved with the checkpoint being resumed
+    // or with the model being trained further.
+    let contract_source = resume_from.as_deref().unwrap_or(&config.model);
+    let (prefix, prefix_origin) = contract::resolve_prefix(config.response_prefix.as_deref(), contract_source)?;
+    report(Event::Message(format!(
+        "output contract: response prefix {prefix:?} ({}), chat template {}",
+        match prefix_origin {
+            Origin::Given => "from the configuration".to_string(),
+            Origin::Checkpoint => format!("from {}", contract_source.join(contract::FILE).display()),
+            Origin::Default => "none configured or saved".to_string(),
+        },
+        template.name()
+    )));
+    let contract = OutputContract::new(prefix);
     let mut state = match &resume_from {
         Some(dir) => {
             report(Event::Message(format!("resuming from {}", dir.display())));
@@ -150,12 +166,12 @@ pub fn run(
         bail!("the model has {positions} positions: max_new_tokens ({longest}) leaves no room for a prompt");
     };
     let prompt_limit = config.max_prompt_tokens.min(room);
-    let mut train_prompts = encode_prompts(&tokenizer, template, &train, &config.response_prefix, prompt_limit)?;
+    let mut train_prompts = encode_prompts(&tokenizer, template, &train, &contract.response_prefix, prompt_limit)?;
     shuffle(&mut train_prompts, config.seed);
     if train_prompts.is_empty() {
         bail!("no training step instance fits in {prompt_limit} prompt tokens (max_prompt_tokens, model positions)");
     }
-    let mut eval_prompts = encode_prompts(&tokenizer, template, &held_out, &config.response_prefix, prompt_limit)?;
+    let mut eval_prompts = encode_prompts(&tokenizer, template, &held_out, &contract.response_prefix, prompt_limit)?;
     if config.eval.max_instances > 0 {
         eval_prompts.truncate(config.eval.max_instances);
     }
@@ -177,6 +193,8 @@ pub fn run(
         eval_path: &eval_path,
         eval_prompts: &eval_prompts,
         reward_config,
+        contract,
+        template,
         report,
         total_steps,
         budget: stop_after,
@@ -187,7 +205,7 @@ pub fn run(
         match stage {
             Stage::Sft => trainer.run_sft(&train_prompts, resume_from.as_deref())?,
             Stage::Srl => trainer.run_srl(&train, &train_prompts, resume_from.as_deref())?,
-            Stage::Rlvr => trainer.run_rlvr(&train, template, resume_from.as_deref())?,
+            Stage::Rlvr => trainer.run_rlvr(&train, resume_from.as_deref())?,
         }
         if trainer.out_of_budget() {
             return Ok(state);
@@ -224,6 +242,8 @@ struct Trainer<'a, 'r> {
     eval_path: &'a Path,
     eval_prompts: &'a [Prompt<'a>],
     reward_config: RewardConfig,
+    contract: OutputContract,
+    template: Template,
     report: &'r mut dyn FnMut(Event),
     total_steps: usize,
     /// Optimisation steps this call may still take (`None` = no limit).
@@ -236,7 +256,11 @@ impl Trainer<'_, '_> {
     }
 
     fn save(&mut self, optimizer: Option<&AdamW>) -> Result<()> {
-        checkpoint::save(&self.config.out, self.loaded, self.tokenizer, optimizer, self.state)
+        let saved = SavedContract {
+            response_prefix: self.contract.response_prefix.clone(),
+            chat_template: self.template.name().to_string(),
+        };
+        checkpoint::save(&self.config.out, self.loaded, self.tokenizer, &saved, optimizer, self.state)
     }
 
     fn maybe_evaluate(&mut self, label: &str) -> Result<()> {
@@ -249,7 +273,7 @@ impl Trainer<'_, '_> {
             self.tokenizer,
             self.eval_prompts,
             self.config.eval.max_new_tokens,
-            &self.config.response_prefix,
+            &self.contract,
             &self.reward_config,
             label,
         )?;
@@ -292,7 +316,7 @@ impl Trainer<'_, '_> {
             let ids = target_ids(
                 self.tokenizer,
                 prompt.instance,
-                &config.response_prefix,
+                &self.contract.response_prefix,
                 sft.include_thought,
                 sft.max_thought_chars,
             )?;
@@ -342,7 +366,8 @@ impl Trainer<'_, '_> {
     }
 
     /// RLVR: episodes on the training trajectories' task instances, graded by their tests.
-    fn run_rlvr(&mut self, train: &[StepInstance], template: Template, resume_from: Option<&Path>) -> Result<()> {
+    fn run_rlvr(&mut self, train: &[StepInstance], resume_from: Option<&Path>) -> Result<()> {
+        let template = self.template;
         let (config, loaded, tokenizer) = (self.config, self.loaded, self.tokenizer);
         let (cfg, srl) = (&config.rlvr, &config.srl);
         let ids: std::collections::BTreeSet<&str> = train.iter().filter_map(|i| i.instance_id.as_deref()).collect();
@@ -383,7 +408,7 @@ impl Trainer<'_, '_> {
             recompute: config.recompute_activations,
         };
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        let policy = TrainingPolicy { model: &loaded.model, tokenizer, template };
+        let policy = TrainingPolicy { model: &loaded.model, tokenizer, template, contract: self.contract.clone() };
         let mut optimizer = self.optimizer(cfg.learning_rate, cfg.warmup_steps, srl.weight_decay, resume_from)?;
         while self.state.stage_step < cfg.train_steps && !self.out_of_budget() {
             let learning_rate = optimizer.current_learning_rate();
@@ -457,7 +482,7 @@ impl Trainer<'_, '_> {
             advantage: AdvantageConfig { scale_by_std: cfg.scale_by_std, epsilon: 1e-6 },
             min_group_std: cfg.min_group_std,
             max_sampling_rounds: cfg.max_sampling_rounds,
-            response_prefix: config.response_prefix.clone(),
+            contract: self.contract.clone(),
         };
         let update_options = UpdateOptions {
             loss: LossConfig { clip: cfg.clip, token_level: cfg.token_level_loss },

@@ -1,5 +1,5 @@
 //! Supervised fine-tuning targets: the expert's response for each step instance, written in the
-//! output contract the reward checks (`<think>` monologue `</think>` then the canonical action),
+//! output contract the reward checks (`reward::format::write_response`) (`<think>` monologue `</think>` then the canonical action),
 //! tokenized after the same prompt the SRL rollouts see. SFT is the paper's baseline and the
 //! warm-up that teaches a small student the format before SRL.
 
@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 
 use super::srl::Prompt;
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::write_response;
 use crate::steps::StepInstance;
 
 /// The expert's full response for `instance`: `<think>` + thought (cut to `max_thought_chars`) +
@@ -19,7 +20,7 @@ pub fn expert_response(instance: &StepInstance, include_thought: bool, max_thoug
     } else {
         format!("Next I call {}.", instance.target_action.tool)
     };
-    format!("<think>\n{thought}\n</think>\n{}", instance.target)
+    write_response(&thought, &instance.target)
 }
 
 /// The completion ids to train on: the expert response minus the response prefix (already part

@@ -11,9 +11,11 @@ use anyhow::Result;
 
 use super::grpo::{advantages, keep_group, mean_std, AdvantageConfig};
 use super::update::Batch;
+use crate::agent::model::reply_is_complete;
 use crate::policy::model::Model;
 use crate::policy::sample::{generate, SamplingConfig};
 use crate::policy::tokenizer::TextTokenizer;
+use crate::reward::format::OutputContract;
 use crate::steps::StepInstance;
 
 /// A step instance encoded for the student: the chat prompt plus the response prefix.
@@ -41,7 +43,8 @@ pub struct RolloutOptions {
     pub min_group_std: f64,
     pub max_sampling_rounds: usize,
     /// Prepended to each decoded completion before it is scored.
-    pub response_prefix: String,
+    /// The output contract: its prefix ends each prompt, and a reply ends at its first action.
+    pub contract: OutputContract,
 }
 
 /// Scores a step's completions, all at once: `(instance, completion text)` in, one reward each out.
@@ -90,14 +93,17 @@ pub fn sample_step(
         let rows: Vec<Vec<u32>> = chosen.iter().flat_map(|p| std::iter::repeat_n(p.ids.clone(), g)).collect();
         let sampling = SamplingConfig { seed: seed.wrapping_add(round as u64), ..options.sampling.clone() };
         let started = Instant::now();
-        let completions = generate(model, &rows, &sampling, &stop, &mut |_, ids| ends_with_action(tokenizer, ids))?;
+        let completions = generate(model, &rows, &sampling, &stop, &mut |_, ids| {
+            reply_is_complete(tokenizer, &options.contract, ids)
+        })?;
         stats.seconds_generation += started.elapsed().as_secs_f64();
         stats.generated_tokens += completions.iter().map(|c| c.token_ids.len()).sum::<usize>();
         let started = Instant::now();
         let mut scored = Vec::with_capacity(rows.len());
         for (row, completion) in completions.iter().enumerate() {
             let ids: Vec<u32> = completion.token_ids.iter().copied().filter(|t| !stop.contains(t)).collect();
-            scored.push((chosen[row / g].instance, format!("{}{}", options.response_prefix, tokenizer.decode(&ids)?)));
+            let generated = tokenizer.decode(&ids)?;
+            scored.push((chosen[row / g].instance, options.contract.response(options.contract.cut(&generated))));
         }
         let mut rewards = Vec::with_capacity(rows.len());
         for reward in score(&scored)? {
@@ -124,20 +130,6 @@ pub fn sample_step(
         stats.rewards.extend(rewards);
     }
     Ok((batch, stats))
-}
-
-/// Whether the text so far ends with a complete action, so sampling can stop there (the format
-/// allows exactly one action; anything after it would only break the format).
-pub fn ends_with_action(tokenizer: &TextTokenizer, ids: &[u32]) -> bool {
-    let tail = &ids[ids.len().saturating_sub(4)..];
-    match tokenizer.decode(tail) {
-        Ok(text) if text.contains("</function>") || text.contains("```") => {}
-        _ => return false,
-    }
-    let Ok(text) = tokenizer.decode(ids) else { return false };
-    let Some(think_end) = text.find("</think>") else { return false };
-    let after = &text[think_end..];
-    after.trim_end().ends_with("</function>") || after.matches("```").count() >= 2
 }
 
 /// Mean of the values, or `None` when there are none.

@@ -53,6 +53,20 @@ pub struct Trajectory {
     /// for their format are counted here although they are no steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Replies rejected for their format after the last step (`srl agent`): the ones before a
+    /// step are kept on that step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_after_last_step: Vec<RejectedReply>,
+}
+
+/// A model reply that broke the output contract, so nothing ran: kept so that a person can
+/// read why an agent failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedReply {
+    /// The whole reply (response prefix included).
+    pub text: String,
+    /// What broke the contract (`reward::format`'s words).
+    pub reason: String,
 }
 
 /// One agent step: exactly one action.
@@ -71,6 +85,9 @@ pub struct Step {
     /// the action, rejected replies before it included, and the action's execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Replies rejected for their format just before this step's action (`srl agent`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_replies: Vec<RejectedReply>,
 }
 
 /// Model calls, tokens and wall time spent on a step or a whole trajectory.
@@ -106,7 +123,15 @@ impl Step {
         exit_code: Option<i64>,
     ) -> Step {
         let action_text = render(&action);
-        Step { thought: thought.into(), action, action_text, observation: observation.into(), exit_code, usage: None }
+        Step {
+            thought: thought.into(),
+            action,
+            action_text,
+            observation: observation.into(),
+            exit_code,
+            usage: None,
+            rejected_replies: Vec::new(),
+        }
     }
 }
 
@@ -143,6 +168,7 @@ impl Parsed {
             submission: self.submission,
             exit_status: self.exit_status,
             usage: None,
+            rejected_after_last_step: Vec::new(),
         }
     }
 }
