@@ -73,13 +73,15 @@ pub fn run(args: Args) -> Result<Outcome> {
     config.validate()?;
     let progress = super::progress::Progress::new(None, "steps");
     let mut sized = false;
-    let state = run_training(&config, args.resume.is_some(), args.stop_after_steps, &mut |event| match event {
+    let state = run_training(&config, args.resume.is_some(), args.stop_after_steps, &mut |event| {
+        match event {
         Event::Message(text) => progress.line(&text),
         Event::Eval(result) => progress.suspend(|| {
             println!(
-                "eval {:<9}: mean reward {:.3}, format errors {:.0}%, exact {:.0}% over {} held-out steps ({:.0} s)",
+                "eval {:<9}: mean reward {:.3} ± {:.3}, format errors {:.0}%, exact {:.0}% over {} held-out steps ({:.0} s)",
                 result.label,
                 result.mean_reward,
+                result.reward_std_error,
                 100.0 * result.format_error_rate,
                 100.0 * result.exact_match_rate,
                 result.instances,
@@ -94,6 +96,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             }
             progress.inc(1);
         }
+    }
     })?;
     progress.finish();
     let status = if state.finished { "finished" } else { "stopped (continue with --resume)" };
