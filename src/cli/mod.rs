@@ -19,6 +19,7 @@ mod similarity;
 mod steps;
 mod tasks;
 mod train;
+mod view;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -69,6 +70,8 @@ enum Command {
     Report(report::Args),
     /// Run a model as an agent on task instances in sandboxes, write trajectories and predictions, grade them
     Agent(agent::Args),
+    /// Serve a read-only web page of trajectories, evaluations and training runs on 127.0.0.1
+    View(view::Args),
 }
 
 /// `--context-rounds`: a number of previous rounds, or `all`.
@@ -114,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Report(args) => report::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::View(args) => view::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
