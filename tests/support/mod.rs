@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod tiny_model;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -84,7 +84,7 @@ async function route() {
     document.getElementById("main").replaceChildren(el("p", { class: "hint" }, `${info.trajectories} trajectories: pick one (J/K).`));
     return;
   }
-  await openTrajectory(run, Number(r.t), r.s === undefined ? 0 : Number(r.s));
+  await openTrajectory(run, Number(r.t), r.s === undefined ? null : Number(r.s));
 }
 
 function renderTabs(info, r) {

@@ -166,7 +166,7 @@ function renderGroup(run, record) {
     record.kept ? el("span", { class: "badge ok" }, "kept") : el("span", { class: "badge bad" }, "dropped by dynamic sampling"));
   const cards = rollouts.map((r) => el("div", { class: "rollout" },
     el("div", { class: "scores" },
-      el("b", { class: "reward" }, `reward ${fmt(r.reward)}`),
+      el("b", { class: "reward" }, `reward ${r.reward.toFixed(3)}`),
       ` · similarity ${fmt(r.similarity)} · execution ${fmt(r.execution)} · advantage ${fmt(r.advantage)}` + (r.format_ok ? "" : " · format error")),
     el("div", { class: "label" }, "action vs the expert's (green: added, red: missing)"),
     renderActionDiff(record.expert_action, r.action),

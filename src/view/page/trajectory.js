@@ -94,9 +94,10 @@ async function loadSteps() {
   return T.loading;
 }
 
+// `step` null opens the trajectory at its top (step 0 selected, nothing scrolled).
 async function openTrajectory(run, idx, step) {
-  S.step = step;
-  if (T.run === run && T.idx === idx) return selectStep(step, false);
+  S.step = step === null ? 0 : step;
+  if (T.run === run && T.idx === idx) return step === null ? null : selectStep(step, false);
   S.trajectory = idx;
   renderList();
   const main = document.getElementById("main");
@@ -126,7 +127,8 @@ async function openTrajectory(run, idx, step) {
   T.observer.observe(more);
   await loadSteps();
   document.getElementById("main").dataset.ready = `${run}/${idx}`;
-  selectStep(step, false);
+  if (step === null) document.getElementById("step-0")?.classList.add("current");
+  else selectStep(step, false);
 }
 
 async function selectStep(k, updateUrl) {
