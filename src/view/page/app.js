@@ -136,6 +136,7 @@ async function resetList() {
   document.getElementById("list").scrollTop = 0;
   await fetchListPage(0);
   renderList();
+  performance.mark("list");
 }
 
 async function fetchListPage(page) {

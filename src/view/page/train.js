@@ -117,6 +117,7 @@ async function showCurves(run) {
       el("div", { class: "charts" }, ...CHARTS.map((spec) => chart(run, body.metrics, spec))),
       evalTable(body.eval));
     main.dataset.ready = `curves/${run}`;
+    performance.mark("curves");
   } catch (err) { showError(main, err); }
 }
 
@@ -209,5 +210,6 @@ async function showRollouts(run, query) {
       ...body.items.map((item) => renderGroup(run, item.record)), body.items.length ? pager.cloneNode(true) : el("p", { class: "hint" }, "no groups match"));
     main.scrollTop = 0;
     main.dataset.ready = `rollouts/${run}`;
+    performance.mark("rollouts");
   } catch (err) { showError(main, err); }
 }

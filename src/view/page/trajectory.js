@@ -127,6 +127,7 @@ async function openTrajectory(run, idx, step) {
   T.observer.observe(more);
   await loadSteps();
   document.getElementById("main").dataset.ready = `${run}/${idx}`;
+  performance.mark("first-step");
   if (step === null) document.getElementById("step-0")?.classList.add("current");
   else selectStep(step, false);
 }
