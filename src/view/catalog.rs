@@ -1,8 +1,9 @@
 //! What the paths given to `srl view` hold, found by walking them: *runs* and their files.
 //!
 //! - a folder with `metrics.jsonl` is a training run (`rollouts.jsonl`, `eval.jsonl` beside it);
-//! - a folder with `trajectories.jsonl` is an `srl agent` output folder: that file is its
-//!   trajectories (its `trajs/*.traj` repeat them) and the `report.json` files below it grade them;
+//! - a folder with `trajectories.jsonl` and `preds.jsonl` is an `srl agent` output folder: that
+//!   file is its trajectories (its `trajs/*.traj` repeat them) and the `report.json` files of its
+//!   `eval/` grade them;
 //! - everything else below a given path is one run named after that path: every trajectory file
 //!   in any format `srl import` reads, SWE-bench `report.json` files (an `srl eval` run folder:
 //!   with no trajectories, its reports are the run), and task instances (`instance.json`), whose
@@ -125,16 +126,21 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
         found.train_dirs.push(dir.to_path_buf());
         return Ok(());
     }
-    if entries.iter().any(|p| p.file_name().is_some_and(|n| n == "trajectories.jsonl")) {
+    let has = |name: &str| entries.iter().any(|p| p.file_name().is_some_and(|n| n == name));
+    // An `srl agent` folder: its `trajs/` repeat `trajectories.jsonl`, its `eval/` grades them.
+    let agent = has("trajectories.jsonl") && has("preds.jsonl");
+    if agent {
         found.agent_dirs.push(dir.to_path_buf());
-        return Ok(());
     }
     for path in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
-            if !SKIPPED_DIRS.contains(&name.as_str()) {
+            let owned_by_agent = agent && (name == "trajs" || name == "eval");
+            if !SKIPPED_DIRS.contains(&name.as_str()) && !owned_by_agent {
                 walk(&path, found)?;
             }
+        } else if agent {
+            continue;
         } else if ["jsonl"].iter().chain(&DOCUMENT_EXTENSIONS).any(|e| name.ends_with(&format!(".{e}"))) {
             found.files.push(path);
         }
