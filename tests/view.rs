@@ -122,6 +122,70 @@ fn the_api_lists_what_import_reads_with_reports_attached() {
     assert_eq!(full["text"].as_str().unwrap().chars().count() as u64, cut["observation"]["chars"].as_u64().unwrap());
 }
 
+/// The sample trajectories as `srl.trajectory/1` lines, the first with a rejected reply.
+fn sample_lines(cx: &TestContext) -> Vec<Value> {
+    assert_eq!(cx.srl(&["import", samples().to_str().unwrap(), "-o", "t.jsonl"]).code, 0);
+    let mut lines: Vec<Value> = cx.read("t.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    lines[0]["steps"][0]["rejected_replies"] =
+        serde_json::json!([{"text": "no think block", "reason": "missing <think>"}]);
+    lines
+}
+
+fn jsonl(values: &[Value]) -> String {
+    values.iter().map(|v| format!("{v}\n")).collect()
+}
+
+#[test]
+fn agent_folders_eval_runs_and_growing_files_are_read() {
+    let cx = TestContext::new();
+    let lines = sample_lines(&cx);
+    let instance = lines[0]["instance_id"].as_str().unwrap().to_string();
+    cx.write("agent/trajectories.jsonl", jsonl(&lines));
+    cx.write("agent/preds.jsonl", format!("{{\"instance_id\": \"{instance}\", \"model_patch\": \"\"}}\n"));
+    let traj = fixtures().join("swe-agent/tests/test_data/trajectories/gpt4__swe-bench-dev-easy_first_only__default__t-0.00__p-0.95__c-3.00__install-1/pydicom__pydicom-1458.traj");
+    cx.write("agent/trajs/copy.traj", std::fs::read(traj).unwrap());
+    let report = serde_json::json!({&instance: {"patch_is_None": false, "patch_exists": true, "patch_successfully_applied": true,
+        "resolved": true, "tests_status": {"FAIL_TO_PASS": {"success": ["tests/test_x.py::test_tail"], "failure": []},
+        "PASS_TO_PASS": {"success": [], "failure": []}}}});
+    cx.write(&format!("agent/eval/agent/m/{instance}/report.json"), report.to_string());
+    let gold = serde_json::json!({"instance_id": &instance, "repo": "r", "base_commit": "abc", "patch": "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"});
+    cx.write("tasks/one/instance.json", gold.to_string());
+    let eval_report = serde_json::json!({"other__inst-1": {"patch_is_None": false, "patch_exists": true,
+        "patch_successfully_applied": false, "resolved": false}});
+    cx.write("evals/run1/model/other__inst-1/report.json", eval_report.to_string());
+    cx.write("evals/run1/model/other__inst-1/patch.diff", "+added\n");
+    cx.write("live/live.jsonl", jsonl(&lines[..1]));
+    let paths = ["agent", "evals", "tasks", "live"].map(|p| cx.path(p));
+    let viewer = Viewer::start(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+
+    let agent = viewer.run_index("agent");
+    let runs = viewer.get("/api/runs");
+    assert_eq!(runs["runs"][agent]["kind"], "agent");
+    assert_eq!(runs["runs"][agent]["trajectories"], 2, "trajs/*.traj repeat trajectories.jsonl: {runs}");
+    let first = viewer.get(&format!("/api/runs/{agent}/trajectories/0"));
+    assert_eq!(first["report"]["resolved"], true);
+    assert_eq!(first["gold"]["patch"], gold["patch"]);
+    let steps = viewer.get(&format!("/api/runs/{agent}/trajectories/0/steps?limit=1"));
+    assert_eq!(steps["items"][0]["rejected_replies"][0]["reason"], "missing <think>");
+    assert_eq!(steps["items"][0]["action_text"], lines[0]["steps"][0]["action_text"]);
+
+    let evals = viewer.run_index("evals");
+    assert_eq!(viewer.get("/api/runs")["runs"][evals]["kind"], "eval");
+    let list = viewer.get(&format!("/api/runs/{evals}/trajectories?outcome=unresolved"));
+    assert_eq!(list["items"][0]["instance_id"], "other__inst-1");
+    assert_eq!(viewer.get(&format!("/api/runs/{evals}/trajectories/0"))["submission"], "+added\n");
+
+    // A file being written: new lines show on reload, a half-written last line only once complete.
+    let live = viewer.run_index("live");
+    let second = serde_json::to_string(&lines[1]).unwrap();
+    let (head, tail) = second.split_at(40);
+    std::fs::write(cx.path("live/live.jsonl"), format!("{}{head}", jsonl(&lines[..1]))).unwrap();
+    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 1);
+    std::fs::write(cx.path("live/live.jsonl"), format!("{}{head}{tail}\n", jsonl(&lines[..1]))).unwrap();
+    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 2);
+    assert_eq!(viewer.get(&format!("/api/runs/{live}/trajectories/1"))["id"], lines[1]["id"]);
+}
+
 const VIEW_RUN: &str = r#"
 mode = "sft-then-srl"
 model = "tiny"
