@@ -20,6 +20,7 @@ mod similarity;
 mod steps;
 mod tasks;
 mod train;
+mod view;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -70,6 +71,8 @@ enum Command {
     Report(report::Args),
     /// Run a model as an agent on task instances in sandboxes, write trajectories and predictions, grade them
     Agent(agent::Args),
+    /// Serve a read-only web page of trajectories, evaluations and training runs on 127.0.0.1
+    View(view::Args),
     /// Print a shell completion script: `srl completions bash > /etc/bash_completion.d/srl`
     Completions(CompletionsArgs),
 }
@@ -132,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Agent(args) => agent::run(args),
         Command::Completions(args) => completions(args),
+        Command::View(args) => view::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -146,6 +146,10 @@ pub struct SrlConfig {
     pub min_group_std: f64,
     /// Dynamic sampling: at most this many sampling rounds per step to fill the batch.
     pub max_sampling_rounds: usize,
+    /// `rollouts.jsonl` holds every group of the run's first this-many steps (0 = none).
+    pub log_rollout_steps: usize,
+    /// Characters of each completion kept in `rollouts.jsonl`.
+    pub log_rollout_chars: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,6 +246,8 @@ impl Default for SrlConfig {
             max_grad_norm: 1.0,
             min_group_std: 1e-4,
             max_sampling_rounds: 3,
+            log_rollout_steps: 1000,
+            log_rollout_chars: 4000,
         }
     }
 }
@@ -295,7 +301,7 @@ model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 # model_revision = "main"
 # Step instances written by `srl steps`.
 steps = "steps.jsonl"
-# Run directory: config.toml, metrics.jsonl, eval.jsonl, checkpoint/ (Hugging Face layout), state/.
+# Run directory: config.toml, metrics.jsonl, eval.jsonl, rollouts.jsonl (SRL), checkpoint/ (Hugging Face layout), state/.
 out = "runs/train"
 seed = 0
 # Text every response starts with, prefilled after the prompt (e.g. "<think>\n"); it counts as
@@ -345,6 +351,8 @@ passes = 1                    # optimisation passes per batch
 max_grad_norm = 1.0
 min_group_std = 1e-4          # dynamic sampling: drop groups whose reward std is at most this
 max_sampling_rounds = 3       # dynamic sampling: sampling rounds per step to fill the batch
+log_rollout_steps = 1000      # rollouts.jsonl holds every group of the first N steps (0 = none)
+log_rollout_chars = 4000      # characters kept of each completion in rollouts.jsonl
 
 [sft]
 train_steps = 20

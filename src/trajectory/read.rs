@@ -262,3 +262,24 @@ fn decode_document(file: &Path, bytes: &[u8]) -> Result<Value, String> {
     }
     serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON: {e}"))
 }
+
+/// One decoded record as the trajectory `import_paths` would make of it: an `srl.trajectory/1`
+/// record as it is, any other format through its importer (`record` is the 1-based line or
+/// element of a multi-record file). `Ok(None)` when the record is no trajectory at all.
+pub fn trajectory_of(file: &Path, value: Value, record: Option<usize>) -> Result<Option<Trajectory>, String> {
+    if value.get("schema").and_then(Value::as_str) == Some(super::SCHEMA) {
+        return serde_json::from_value(value).map(Some).map_err(|e| format!("invalid {} record: {e}", super::SCHEMA));
+    }
+    let Some(format) = detect::sniff(&value) else { return Ok(None) };
+    let parsed = format.parse(&value).map_err(|reason| format!("{} record: {reason}", format.name()))?;
+    let source = match record {
+        Some(n) => format!("{}#{n}", file.display()),
+        None => file.display().to_string(),
+    };
+    Ok(Some(parsed.into_trajectory(format, source, &fallback_name(file, format))))
+}
+
+/// [`decode_document`] for callers outside this module (a whole JSON or YAML file).
+pub fn decode_file(file: &Path, bytes: &[u8]) -> Result<Value, String> {
+    decode_document(file, bytes)
+}

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod tiny;
 
 use std::path::{Path, PathBuf};
