@@ -20,8 +20,11 @@ pub struct Args {
     /// Which instance of the file (required when it holds several)
     #[arg(long)]
     instance_id: Option<String>,
-    /// Test framework of the log
-    #[arg(long, default_value = "auto", value_parser = ["auto", "pytest", "django", "sympy", "cargo", "go"])]
+    /// Test framework of the log; `swebench-*` are the SWE-bench harness's own parsers, quirks included
+    #[arg(long, default_value = "auto", value_parser = [
+        "auto", "pytest", "django", "sympy", "cargo", "go", "swebench-pytest", "swebench-pytest_options",
+        "swebench-pytest_v2", "swebench-django", "swebench-sympy", "swebench-seaborn", "swebench-matplotlib",
+    ])]
     parser: String,
 }
 
