@@ -5,7 +5,9 @@
 //!   loading it from JSONL, a JSON list or a JSON object keyed by instance id;
 //! - [`log_parsers`]: one parser per test framework turning a raw test log into per-test statuses,
 //!   and the log layouts (harness markers, `bash -x` traces, OpenHands evaluation logs) around it;
-//! - [`grade`]: statuses against an instance's FAIL_TO_PASS / PASS_TO_PASS, giving the report.
+//! - [`grade`]: statuses against an instance's FAIL_TO_PASS / PASS_TO_PASS, giving the report;
+//! - [`spec`]: the SWE-bench spec table (per repository and version: environment, test command,
+//!   log parser, directive rule), embedded from `sandboxes/swe-specs.toml`.
 //!
 //! - [`taskdir`]: the tasks this project ships, one directory each;
 //! - [`build`]: deriving FAIL_TO_PASS / PASS_TO_PASS and recording expert trajectories by running
@@ -14,7 +16,8 @@
 //! - [`eval`]: evaluating predictions with SWE-bench's semantics;
 //! - [`replay`]: re-executing recorded trajectories and comparing observations.
 //!
-//! `instance`, `log_parsers` and `grade` are pure (only `instance::load_instances` reads a file);
+//! `instance`, `log_parsers`, `grade` and `spec` are pure (only `instance::load_instances` and
+//! `spec::Specs::load` read a file);
 //! `build`, `eval` and `replay` drive sandboxes.
 
 pub mod build;
@@ -25,4 +28,5 @@ pub mod log_parsers;
 pub mod mine;
 pub mod replay;
 pub mod repos;
+pub mod spec;
 pub mod taskdir;
