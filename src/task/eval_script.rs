@@ -231,7 +231,7 @@ fn checked_commit(commit: &str) -> Result<&str, String> {
 
 /// `word` for bash: as it is when it only holds safe characters (every real test path), else
 /// in single quotes.
-fn quote(word: &str) -> String {
+pub(crate) fn quote(word: &str) -> String {
     let safe = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:=+,@%".contains(c));
     if safe {
         word.to_string()

@@ -16,9 +16,11 @@
 //! - [`eval`]: evaluating predictions with SWE-bench's semantics;
 //! - [`eval_script`]: the harness's eval script for an instance (test directives, test files,
 //!   markers) and the test plan an evaluation runs (pure);
+//! - [`setup_script`]: the environment and install steps of a spec as one script, with the
+//!   offline substitutes for what tests download (pure);
 //! - [`replay`]: re-executing recorded trajectories and comparing observations.
 //!
-//! `instance`, `log_parsers`, `grade`, `spec` and `eval_script` are pure (only `instance::load_instances` and
+//! `instance`, `log_parsers`, `grade`, `spec`, `eval_script` and `setup_script` are pure (only `instance::load_instances` and
 //! `spec::Specs::load` read a file);
 //! `build`, `eval` and `replay` drive sandboxes.
 
@@ -31,5 +33,6 @@ pub mod log_parsers;
 pub mod mine;
 pub mod replay;
 pub mod repos;
+pub mod setup_script;
 pub mod spec;
 pub mod taskdir;
