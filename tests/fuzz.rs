@@ -51,7 +51,7 @@ fn seeds() -> Vec<Value> {
         if name.ends_with(".jsonl") {
             values.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
         } else if name.ends_with(".yaml") {
-            values.extend(serde_yaml::from_str::<Value>(&text).ok());
+            values.extend(serde_yaml_ng::from_str::<Value>(&text).ok());
         } else {
             values.extend(serde_json::from_str::<Value>(&text).ok());
         }

@@ -42,8 +42,10 @@ impl Mode {
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     pub mode: Mode,
-    /// The student: a Hugging Face directory or a .gguf file.
+    /// The student: a Hugging Face directory, a .gguf file, or a Hub id in the local cache.
     pub model: PathBuf,
+    /// The revision of a Hub id `model` (branch, tag or commit); unset: `main`.
+    pub model_revision: Option<String>,
     /// Step instances (`srl steps` output).
     pub steps: PathBuf,
     /// Run directory: metrics, evaluations, checkpoints.
@@ -196,6 +198,7 @@ impl Default for TrainConfig {
         TrainConfig {
             mode: Mode::Srl,
             model: PathBuf::from("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            model_revision: None,
             steps: PathBuf::from("steps.jsonl"),
             out: PathBuf::from("runs/train"),
             seed: 0,
@@ -285,8 +288,11 @@ pub const DEFAULT_TOML: &str = r#"# srl train configuration. Every key is option
 # rlvr: GRPO with the outcome reward (whole agent episodes graded by the tasks' tests; the
 # tasks come from reward.tasks). srl-then-rlvr: SRL, then RLVR.
 mode = "srl"
-# The student: a Hugging Face directory (config.json, *.safetensors, tokenizer.json) or a .gguf file.
+# The student: a Hugging Face directory (config.json, *.safetensors, tokenizer.json), a .gguf file,
+# or a Hub id (Org/Name) found in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME); never downloaded.
 model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+# The revision of a Hub id: a branch, tag or commit in the cache (unset: main).
+# model_revision = "main"
 # Step instances written by `srl steps`.
 steps = "steps.jsonl"
 # Run directory: config.toml, metrics.jsonl, eval.jsonl, checkpoint/ (Hugging Face layout), state/.

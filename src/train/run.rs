@@ -111,6 +111,13 @@ pub fn run(
     if !resume {
         crate::atomic::write_file(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
     }
+    // A Hub id becomes its snapshot in the local cache, once, for everything below.
+    let resolved = TrainConfig {
+        model: crate::policy::hub::resolve(&config.model, config.model_revision.as_deref())
+            .with_context(|| format!("model {}", config.model.display()))?,
+        ..config.clone()
+    };
+    let config = &resolved;
     let tokenizer = if config.model.is_dir() {
         TextTokenizer::from_hf(&config.model)?
     } else {

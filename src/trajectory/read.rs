@@ -263,7 +263,7 @@ impl FileImport<'_> {
 /// Decodes a whole-file JSON or YAML document; the error says which and where.
 fn decode_document(file: &Path, bytes: &[u8]) -> Result<Value, String> {
     if matches!(extension(file), "yaml" | "yml") {
-        return serde_yaml::from_slice::<Value>(bytes).map_err(|e| format!("invalid YAML: {e}"));
+        return serde_yaml_ng::from_slice::<Value>(bytes).map_err(|e| format!("invalid YAML: {e}"));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()));
