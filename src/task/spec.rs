@@ -105,6 +105,8 @@ struct Defaults {
 #[derive(Debug, Clone)]
 pub struct Specs {
     entries: Vec<Spec>,
+    /// `[harness] conda_env`, which an override file without its own inherits.
+    default_env: Option<String>,
 }
 
 impl Specs {
@@ -124,44 +126,22 @@ impl Specs {
 
     /// Parses a table; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Specs, String> {
-        let parsed: SpecFile = toml::from_str(text).map_err(|e| format!("{file}: {}", e.to_string().trim_end()))?;
-        let mut entries = parsed.spec;
-        for (idx, spec) in entries.iter_mut().enumerate() {
-            let place = || format!("{file}: line {}: [[spec]] for {}", entry_line(text, idx), spec.repo);
-            if spec.versions.is_empty() {
-                return Err(format!("{}: `versions` is empty", place()));
-            }
-            if spec.test_cmd.trim().is_empty() {
-                return Err(format!("{}: `test_cmd` is empty", place()));
-            }
-            spec.conda_env =
-                spec.conda_env.take().or_else(|| parsed.harness.conda_env.clone()).filter(|e| !e.is_empty());
-        }
-        for (idx, spec) in entries.iter().enumerate() {
-            for version in &spec.versions {
-                let earlier = entries[..idx].iter().position(|e| e.repo == spec.repo && e.versions.contains(version));
-                if let Some(earlier) = earlier {
-                    return Err(format!(
-                        "{file}: line {}: {} version {version} already has an entry (line {})",
-                        entry_line(text, idx),
-                        spec.repo,
-                        entry_line(text, earlier)
-                    ));
-                }
-            }
-        }
-        Ok(Specs { entries })
+        let (mut entries, default_env) = parse_entries(text, file)?;
+        resolve_envs(&mut entries, default_env.as_deref());
+        Ok(Specs { entries, default_env })
     }
 
     /// This table with `text`'s entries added; an entry for a repository and version this table
     /// has replaces it for that version.
+    /// An override file without a `[harness]` table keeps this table's default environment.
     pub fn with_overrides(mut self, text: &str, file: &str) -> Result<Specs, String> {
-        let overrides = Specs::parse(text, file)?;
+        let (mut overrides, default_env) = parse_entries(text, file)?;
+        resolve_envs(&mut overrides, default_env.as_deref().or(self.default_env.as_deref()));
         for spec in &mut self.entries {
-            spec.versions.retain(|v| !overrides.entries.iter().any(|o| o.repo == spec.repo && o.versions.contains(v)));
+            spec.versions.retain(|v| !overrides.iter().any(|o| o.repo == spec.repo && o.versions.contains(v)));
         }
         self.entries.retain(|spec| !spec.versions.is_empty());
-        self.entries.extend(overrides.entries);
+        self.entries.extend(overrides);
         Ok(self)
     }
 
@@ -186,6 +166,41 @@ impl Specs {
 
     pub fn entries(&self) -> &[Spec] {
         &self.entries
+    }
+}
+
+/// The entries of a spec file, checked, with `conda_env` as written, and the file's default.
+fn parse_entries(text: &str, file: &str) -> Result<(Vec<Spec>, Option<String>), String> {
+    let parsed: SpecFile = toml::from_str(text).map_err(|e| format!("{file}: {}", e.to_string().trim_end()))?;
+    let entries = parsed.spec;
+    for (idx, spec) in entries.iter().enumerate() {
+        let place = || format!("{file}: line {}: [[spec]] for {}", entry_line(text, idx), spec.repo);
+        if spec.versions.is_empty() {
+            return Err(format!("{}: `versions` is empty", place()));
+        }
+        if spec.test_cmd.trim().is_empty() {
+            return Err(format!("{}: `test_cmd` is empty", place()));
+        }
+        for version in &spec.versions {
+            let earlier = entries[..idx].iter().position(|e| e.repo == spec.repo && e.versions.contains(version));
+            if let Some(earlier) = earlier {
+                return Err(format!(
+                    "{file}: line {}: {} version {version} already has an entry (line {})",
+                    entry_line(text, idx),
+                    spec.repo,
+                    entry_line(text, earlier)
+                ));
+            }
+        }
+    }
+    Ok((entries, parsed.harness.conda_env))
+}
+
+/// An entry without `conda_env` takes the default; `conda_env = ""` means no environment.
+fn resolve_envs(entries: &mut [Spec], default_env: Option<&str>) {
+    for spec in entries {
+        let env = spec.conda_env.take().or_else(|| default_env.map(str::to_string));
+        spec.conda_env = env.filter(|e| !e.is_empty());
     }
 }
 
@@ -296,5 +311,10 @@ mod tests {
         assert_eq!(specs.find("o/r", "1.0").expect("1.0").test_cmd, "pytest -x");
         assert_eq!(specs.find("o/r", "1.1").expect("1.1").test_cmd, "pytest -rA");
         assert_eq!(specs.find("o/r", "1.0").expect("1.0").conda_env, None);
+        let builtin = Specs::builtin();
+        let inherits = builtin.clone().with_overrides(ENTRY, "mine.toml").expect("overrides");
+        assert_eq!(inherits.find("o/r", "1.0").expect("1.0").conda_env.as_deref(), Some("testbed"));
+        let none = builtin.with_overrides(&format!("{ENTRY}conda_env = \"\"\n"), "mine.toml").expect("overrides");
+        assert_eq!(none.find("o/r", "1.0").expect("1.0").conda_env, None);
     }
 }
