@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::detect::{self, Format};
-use super::Trajectory;
+use super::{origin, Trajectory};
 
 /// File extensions that may hold trajectories; everything else met while walking a directory
 /// is ignored without a word (logs, patches, READMEs).
@@ -237,7 +237,15 @@ impl FileImport<'_> {
         self.summary.trajectories += 1;
         self.summary.steps += parsed.steps.len();
         self.summary.skipped_turns += parsed.skipped_turns;
-        let trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
+        let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
+        if trajectory.instance_id.is_none() {
+            // After the id is made, so that it stays what the content and the record give.
+            let folder = self.file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
+            if let Some((id, source)) = origin::id_from_names(&file_stem(self.file), folder.as_deref()) {
+                trajectory.instance_id = Some(id);
+                trajectory.instance_id_source = Some(source);
+            }
+        }
         (self.sink)(trajectory)
     }
 
