@@ -3,6 +3,7 @@
 
 mod support;
 
+use candle_core::{DType, Device};
 use support::tiny_model::write_tiny_model;
 use support::{samples, TestContext};
 

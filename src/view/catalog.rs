@@ -225,7 +225,7 @@ impl Catalog {
                         Ok(group) => Summary::Record(group),
                         Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
                     })?;
-                    catalog.problems.extend(rollouts.problems.drain(..));
+                    catalog.problems.append(&mut rollouts.problems);
                 }
                 let kind = RunKind::Train;
                 let label = label_of(root, &dir);
@@ -297,7 +297,7 @@ impl Catalog {
                 let source = self.sources.entry(file.clone()).or_insert_with(|| Source::Jsonl(LineIndex::new(file)));
                 if let Source::Jsonl(index) = source {
                     index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes))?;
-                    self.problems.extend(index.problems.drain(..));
+                    self.problems.append(&mut index.problems);
                     any |= index.len() > 0;
                 }
                 continue;

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+/// Summarizes one line: `(line number, first non-blank line?, bytes)`.
+pub type Summarize<'a, S> = dyn FnMut(usize, bool, &[u8]) -> Summary<S> + 'a;
+
 /// Where one line is and what it says.
 pub struct Entry<S> {
     pub offset: u64,
@@ -61,7 +64,7 @@ impl<S> LineIndex<S> {
     }
 
     pub fn get(&self, idx: usize) -> Option<&Entry<S>> {
-        self.entries.get(idx).or_else(|| if idx == self.entries.len() { self.tail.as_ref() } else { None })
+        self.entries.get(idx).or(if idx == self.entries.len() { self.tail.as_ref() } else { None })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry<S>> {
@@ -70,7 +73,7 @@ impl<S> LineIndex<S> {
 
     /// Indexes what was appended since the last call: `summarize(line_number, first, bytes)`,
     /// `first` for the file's first non-blank line.
-    pub fn refresh(&mut self, summarize: &mut dyn FnMut(usize, bool, &[u8]) -> Summary<S>) -> Result<()> {
+    pub fn refresh(&mut self, summarize: &mut Summarize<'_, S>) -> Result<()> {
         if self.not_this_kind {
             return Ok(());
         }
