@@ -93,6 +93,10 @@ fn urls_with_dot_dot_or_absolute_paths_are_refused() {
     assert!(body.contains("limit=\\\"ten\\\" is not a number"), "{body}");
     let (status, _) = http(viewer.port, "POST", "/api/runs", Some("{}"));
     assert_eq!(status, 405);
+    let cx = TestContext::new();
+    assert_eq!(cx.srl(&["view"]).code, 2);
+    let missing = cx.srl(&["view", "no-such-run", "--port", "0"]);
+    assert!(missing.code == 1 && missing.stderr.contains("cannot read no-such-run"), "{}", missing.stderr);
 }
 
 #[test]

@@ -350,7 +350,8 @@ impl Catalog {
         (!found.is_empty()).then_some(found)
     }
 
-    /// The trajectories of a run, in order: (file, position in it).
+    /// The trajectories of a run, in order: (file, position in it). Like `srl import`, a
+    /// trajectory held by two files is listed twice (its page names the file it came from).
     pub fn trajectories(&self, run: &Run) -> Vec<(usize, usize, TrajSummary)> {
         let mut out = Vec::new();
         for (source_idx, path) in run.sources.iter().enumerate() {
