@@ -63,6 +63,7 @@ pub enum Source {
     Document {
         path: PathBuf,
         records: Vec<(Option<usize>, TrajSummary)>,
+        modified: Option<std::time::SystemTime>,
     },
 }
 
@@ -225,7 +226,7 @@ impl Catalog {
                         Ok(group) => Summary::Record(group),
                         Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
                     })?;
-                    catalog.problems.append(&mut rollouts.problems);
+                    catalog.problems.extend(rollouts.problems.iter().cloned());
                 }
                 let kind = RunKind::Train;
                 let label = label_of(root, &dir);
@@ -297,14 +298,19 @@ impl Catalog {
                 let source = self.sources.entry(file.clone()).or_insert_with(|| Source::Jsonl(LineIndex::new(file)));
                 if let Source::Jsonl(index) = source {
                     index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes))?;
-                    self.problems.append(&mut index.problems);
+                    self.problems.extend(index.problems.iter().cloned());
                     any |= index.len() > 0;
                 }
                 continue;
             }
-            if !self.sources.contains_key(file) {
+            // A document is decoded again only when it changed since the last scan.
+            let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+            let unchanged =
+                matches!(self.sources.get(file), Some(Source::Document { modified: m, .. }) if *m == modified);
+            if !unchanged {
+                self.sources.remove(file);
                 if let Some(records) = self.read_document(file) {
-                    self.sources.insert(file.clone(), Source::Document { path: file.clone(), records });
+                    self.sources.insert(file.clone(), Source::Document { path: file.clone(), records, modified });
                 }
             }
             any |= self.sources.contains_key(file);

@@ -42,6 +42,7 @@ pub struct LineIndex<S> {
     tail: Option<Entry<S>>,
     indexed_bytes: u64,
     lines_seen: usize,
+    /// Lines that could not be summarized, kept for every rescan to report.
     pub problems: Vec<String>,
     pub not_this_kind: bool,
 }
