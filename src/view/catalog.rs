@@ -115,6 +115,8 @@ struct Found {
     train_dirs: Vec<PathBuf>,
     agent_dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
+    /// Folders below the given path that could not be listed.
+    problems: Vec<String>,
 }
 
 fn walk(dir: &Path, found: &mut Found) -> Result<()> {
@@ -138,7 +140,9 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
         if path.is_dir() {
             let owned_by_agent = agent && (name == "trajs" || name == "eval");
             if !SKIPPED_DIRS.contains(&name.as_str()) && !owned_by_agent {
-                walk(&path, found)?;
+                if let Err(e) = walk(&path, found) {
+                    found.problems.push(format!("{e:#}"));
+                }
             }
         } else if agent {
             continue;
@@ -218,14 +222,19 @@ impl Catalog {
             }
             let mut found = Found::default();
             walk(root, &mut found)?;
+            catalog.problems.append(&mut found.problems);
             for dir in found.train_dirs {
                 let path = dir.join("rollouts.jsonl");
                 let mut rollouts = old_rollouts.remove(&path).unwrap_or_else(|| LineIndex::new(&path));
                 if path.exists() {
-                    rollouts.refresh(&mut |_, _, bytes| match serde_json::from_slice::<GroupSummary>(bytes) {
-                        Ok(group) => Summary::Record(group),
-                        Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
-                    })?;
+                    let refreshed =
+                        rollouts.refresh(&mut |_, _, bytes| match serde_json::from_slice::<GroupSummary>(bytes) {
+                            Ok(group) => Summary::Record(group),
+                            Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
+                        });
+                    if let Err(e) = refreshed {
+                        catalog.problems.push(format!("{e:#}"));
+                    }
                     catalog.problems.extend(rollouts.problems.iter().cloned());
                 }
                 let kind = RunKind::Train;
@@ -297,7 +306,10 @@ impl Catalog {
             if is_jsonl {
                 let source = self.sources.entry(file.clone()).or_insert_with(|| Source::Jsonl(LineIndex::new(file)));
                 if let Source::Jsonl(index) = source {
-                    index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes))?;
+                    // A file that vanished or cannot be read since the walk is reported, not fatal.
+                    if let Err(e) = index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes)) {
+                        self.problems.push(format!("{e:#}"));
+                    }
                     self.problems.extend(index.problems.iter().cloned());
                     any |= index.len() > 0;
                 }
