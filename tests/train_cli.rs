@@ -125,7 +125,7 @@ fn resuming_gives_the_same_run_as_going_straight_through() {
     assert_eq!(second.code, 0, "{}", second.stderr);
     let third = cx.srl(&["train", "--resume", "split"]);
     assert_eq!(third.code, 0, "{}", third.stderr);
-    for file in ["metrics.jsonl", "eval.jsonl"] {
+    for file in ["metrics.jsonl", "eval.jsonl", "rollouts.jsonl"] {
         let a: Vec<_> = lines(&cx, &format!("straight/{file}")).into_iter().map(timeless).collect();
         let b: Vec<_> = lines(&cx, &format!("split/{file}")).into_iter().map(timeless).collect();
         assert_eq!(a, b, "{file}");

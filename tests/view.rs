@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
-use support::browser::{http, Browser};
+use support::browser::{http, http_as, Browser};
 use support::tiny::write_tiny_model;
 use support::{fixtures, samples, TestContext};
 
@@ -93,6 +93,13 @@ fn urls_with_dot_dot_or_absolute_paths_are_refused() {
     assert!(body.contains("limit=\\\"ten\\\" is not a number"), "{body}");
     let (status, _) = http(viewer.port, "POST", "/api/runs", Some("{}"));
     assert_eq!(status, 405);
+    let (status, body) = http_as("attacker.example:80", viewer.port, "GET", "/api/runs", None);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(http_as(&format!("localhost:{}", viewer.port), viewer.port, "GET", "/api/runs", None).0, 200);
+    let cx = TestContext::new();
+    assert_eq!(cx.srl(&["view"]).code, 2);
+    let missing = cx.srl(&["view", "no-such-run", "--port", "0"]);
+    assert!(missing.code == 1 && missing.stderr.contains("cannot read no-such-run"), "{}", missing.stderr);
 }
 
 #[test]
@@ -155,6 +162,7 @@ fn agent_folders_eval_runs_and_growing_files_are_read() {
     cx.write("evals/run1/model/other__inst-1/report.json", eval_report.to_string());
     cx.write("evals/run1/model/other__inst-1/patch.diff", "+added\n");
     cx.write("live/live.jsonl", jsonl(&lines[..1]));
+    cx.write("live/broken.jsonl", format!("{}{{\"schema\": \"srl.trajectory/1\"}}\n", jsonl(&lines[1..])));
     let paths = ["agent", "evals", "tasks", "live"].map(|p| cx.path(p));
     let viewer = Viewer::start(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>());
 
@@ -175,15 +183,21 @@ fn agent_folders_eval_runs_and_growing_files_are_read() {
     assert_eq!(list["items"][0]["instance_id"], "other__inst-1");
     assert_eq!(viewer.get(&format!("/api/runs/{evals}/trajectories/0"))["submission"], "+added\n");
 
+    // A bad record is named (file and line) on every reload, not only the first.
+    for _ in 0..2 {
+        let problems = viewer.get("/api/runs")["problems"].to_string();
+        assert!(problems.contains("broken.jsonl: line 2: invalid srl.trajectory/1 record"), "{problems}");
+    }
+
     // A file being written: new lines show on reload, a half-written last line only once complete.
     let live = viewer.run_index("live");
     let second = serde_json::to_string(&lines[1]).unwrap();
     let (head, tail) = second.split_at(40);
     std::fs::write(cx.path("live/live.jsonl"), format!("{}{head}", jsonl(&lines[..1]))).unwrap();
-    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 1);
+    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 2, "live.jsonl's first line and broken.jsonl's");
     std::fs::write(cx.path("live/live.jsonl"), format!("{}{head}{tail}\n", jsonl(&lines[..1]))).unwrap();
-    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 2);
-    assert_eq!(viewer.get(&format!("/api/runs/{live}/trajectories/1"))["id"], lines[1]["id"]);
+    assert_eq!(viewer.get("/api/runs")["runs"][live]["trajectories"], 3);
+    assert_eq!(viewer.get(&format!("/api/runs/{live}/trajectories/2"))["id"], lines[1]["id"]);
 }
 
 const VIEW_RUN: &str = r#"

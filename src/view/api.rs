@@ -156,7 +156,7 @@ fn load(catalog: &Catalog, run: &Run, idx: usize) -> Result<(Trajectory, Vec<Val
             })?;
             (value, Some(entry.line))
         }
-        Source::Document { path, records } => {
+        Source::Document { path, records, .. } => {
             let record = records.get(position).ok_or_else(not_found)?.0;
             let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             let value =

@@ -63,6 +63,7 @@ pub enum Source {
     Document {
         path: PathBuf,
         records: Vec<(Option<usize>, TrajSummary)>,
+        modified: Option<std::time::SystemTime>,
     },
 }
 
@@ -114,6 +115,8 @@ struct Found {
     train_dirs: Vec<PathBuf>,
     agent_dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
+    /// Folders below the given path that could not be listed.
+    problems: Vec<String>,
 }
 
 fn walk(dir: &Path, found: &mut Found) -> Result<()> {
@@ -137,7 +140,9 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
         if path.is_dir() {
             let owned_by_agent = agent && (name == "trajs" || name == "eval");
             if !SKIPPED_DIRS.contains(&name.as_str()) && !owned_by_agent {
-                walk(&path, found)?;
+                if let Err(e) = walk(&path, found) {
+                    found.problems.push(format!("{e:#}"));
+                }
             }
         } else if agent {
             continue;
@@ -217,15 +222,20 @@ impl Catalog {
             }
             let mut found = Found::default();
             walk(root, &mut found)?;
+            catalog.problems.append(&mut found.problems);
             for dir in found.train_dirs {
                 let path = dir.join("rollouts.jsonl");
                 let mut rollouts = old_rollouts.remove(&path).unwrap_or_else(|| LineIndex::new(&path));
                 if path.exists() {
-                    rollouts.refresh(&mut |_, _, bytes| match serde_json::from_slice::<GroupSummary>(bytes) {
-                        Ok(group) => Summary::Record(group),
-                        Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
-                    })?;
-                    catalog.problems.extend(rollouts.problems.drain(..));
+                    let refreshed =
+                        rollouts.refresh(&mut |_, _, bytes| match serde_json::from_slice::<GroupSummary>(bytes) {
+                            Ok(group) => Summary::Record(group),
+                            Err(e) => Summary::Problem(format!("not an srl.rollouts/1 record: {e}")),
+                        });
+                    if let Err(e) = refreshed {
+                        catalog.problems.push(format!("{e:#}"));
+                    }
+                    catalog.problems.extend(rollouts.problems.iter().cloned());
                 }
                 let kind = RunKind::Train;
                 let label = label_of(root, &dir);
@@ -296,15 +306,23 @@ impl Catalog {
             if is_jsonl {
                 let source = self.sources.entry(file.clone()).or_insert_with(|| Source::Jsonl(LineIndex::new(file)));
                 if let Source::Jsonl(index) = source {
-                    index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes))?;
-                    self.problems.extend(index.problems.drain(..));
+                    // A file that vanished or cannot be read since the walk is reported, not fatal.
+                    if let Err(e) = index.refresh(&mut |line, first, bytes| summarize_jsonl(file, line, first, bytes)) {
+                        self.problems.push(format!("{e:#}"));
+                    }
+                    self.problems.extend(index.problems.iter().cloned());
                     any |= index.len() > 0;
                 }
                 continue;
             }
-            if !self.sources.contains_key(file) {
+            // A document is decoded again only when it changed since the last scan.
+            let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+            let unchanged =
+                matches!(self.sources.get(file), Some(Source::Document { modified: m, .. }) if *m == modified);
+            if !unchanged {
+                self.sources.remove(file);
                 if let Some(records) = self.read_document(file) {
-                    self.sources.insert(file.clone(), Source::Document { path: file.clone(), records });
+                    self.sources.insert(file.clone(), Source::Document { path: file.clone(), records, modified });
                 }
             }
             any |= self.sources.contains_key(file);
@@ -350,7 +368,8 @@ impl Catalog {
         (!found.is_empty()).then_some(found)
     }
 
-    /// The trajectories of a run, in order: (file, position in it).
+    /// The trajectories of a run, in order: (file, position in it). Like `srl import`, a
+    /// trajectory held by two files is listed twice (its page names the file it came from).
     pub fn trajectories(&self, run: &Run) -> Vec<(usize, usize, TrajSummary)> {
         let mut out = Vec::new();
         for (source_idx, path) in run.sources.iter().enumerate() {

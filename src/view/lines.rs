@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+/// Summarizes one line: `(line number, first non-blank line?, bytes)`.
+pub type Summarize<'a, S> = dyn FnMut(usize, bool, &[u8]) -> Summary<S> + 'a;
+
 /// Where one line is and what it says.
 pub struct Entry<S> {
     pub offset: u64,
@@ -39,6 +42,7 @@ pub struct LineIndex<S> {
     tail: Option<Entry<S>>,
     indexed_bytes: u64,
     lines_seen: usize,
+    /// Lines that could not be summarized, kept for every rescan to report.
     pub problems: Vec<String>,
     pub not_this_kind: bool,
 }
@@ -61,7 +65,7 @@ impl<S> LineIndex<S> {
     }
 
     pub fn get(&self, idx: usize) -> Option<&Entry<S>> {
-        self.entries.get(idx).or_else(|| if idx == self.entries.len() { self.tail.as_ref() } else { None })
+        self.entries.get(idx).or(if idx == self.entries.len() { self.tail.as_ref() } else { None })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Entry<S>> {
@@ -70,7 +74,7 @@ impl<S> LineIndex<S> {
 
     /// Indexes what was appended since the last call: `summarize(line_number, first, bytes)`,
     /// `first` for the file's first non-blank line.
-    pub fn refresh(&mut self, summarize: &mut dyn FnMut(usize, bool, &[u8]) -> Summary<S>) -> Result<()> {
+    pub fn refresh(&mut self, summarize: &mut Summarize<'_, S>) -> Result<()> {
         if self.not_this_kind {
             return Ok(());
         }
@@ -153,14 +157,18 @@ mod tests {
     fn lines_are_indexed_as_the_file_grows_and_shrinks() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.jsonl");
-        std::fs::write(&path, "{\"k\":1}\n\nnot json\n{\"k\":2").unwrap();
+        std::fs::write(&path, "{\"k\":1}\n\nnot json\n{\"k\":2}").unwrap();
         let mut index = LineIndex::new(&path);
         index.refresh(&mut summarize).unwrap();
         let keys: Vec<&str> = index.iter().map(|e| e.summary.as_str()).collect();
         assert_eq!(keys, ["1", "2"]);
         assert_eq!(index.problems.len(), 1);
         assert!(index.problems[0].contains("line 3"), "{:?}", index.problems);
-        assert_eq!(index.read(index.get(1).unwrap()).unwrap(), b"{\"k\":2");
+        assert_eq!(index.read(index.get(1).unwrap()).unwrap(), b"{\"k\":2}");
+        // A half-written line is left out until it parses.
+        std::fs::write(&path, "{\"k\":1}\n\nnot json\n{\"k\":2").unwrap();
+        index.refresh(&mut summarize).unwrap();
+        assert_eq!(index.len(), 1);
         std::fs::write(&path, "{\"k\":1}\n\nnot json\n{\"k\":2}\n{\"k\":3}\n").unwrap();
         index.refresh(&mut summarize).unwrap();
         assert_eq!(index.len(), 3);

@@ -6,6 +6,7 @@
 //! The URL never names a file: runs, trajectories, steps and groups are addressed by their
 //! position in the catalog, so nothing outside the given paths can be reached. A path holding
 //! `..` or starting with `//` is refused (403) before routing; anything else unknown is a 404.
+//! Requests whose `Host` is not this machine's name are refused (DNS rebinding).
 //!
 //! Reloading the page rescans the paths (new files, lines appended to files already indexed).
 
@@ -116,6 +117,13 @@ async fn handle(
     let query = parse_query(req.uri().query().unwrap_or(""));
     if req.method() != hyper::Method::GET {
         return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "read-only: GET only"));
+    }
+    // Only this machine's names: a page on another site cannot reach the viewer through a
+    // DNS name rebound to 127.0.0.1 (trajectories can hold secrets).
+    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let hostname = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if !["127.0.0.1", "localhost", "[::1]"].contains(&hostname) {
+        return Ok(reply(StatusCode::FORBIDDEN, "text/plain", "forbidden: open the viewer as http://127.0.0.1:PORT/"));
     }
     let decoded = percent_decode(&path);
     if decoded.starts_with("//") || decoded.split(['/', '\\']).any(|part| part == "..") {

@@ -15,11 +15,16 @@ use serde_json::{json, Value};
 /// One HTTP/1.1 request with `Connection: close`; `(status, body)`. `target` is sent verbatim
 /// (no normalization of `..`), which is what the traversal tests need.
 pub fn http(port: u16, method: &str, target: &str, body: Option<&str>) -> (u16, String) {
+    http_as(&format!("127.0.0.1:{port}"), port, method, target, body)
+}
+
+/// [`http`] with the `Host` header given.
+pub fn http_as(host: &str, port: u16, method: &str, target: &str, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to 127.0.0.1");
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
