@@ -9,10 +9,11 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::detect::{self, Format};
-use super::Trajectory;
+use super::{dataset, outcome, Trajectory};
 
-/// File extensions that may hold trajectories; everything else met while walking a directory
-/// is ignored without a word (logs, patches, READMEs).
+/// File extensions that may hold trajectories, besides the record streams of
+/// [`dataset::layout`] (parquet, compressed JSONL); everything else met while walking a
+/// directory is ignored without a word (logs, patches, READMEs).
 const EXTENSIONS: [&str; 5] = ["traj", "json", "jsonl", "yaml", "yml"];
 
 pub struct ImportOptions {
@@ -106,7 +107,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
         let kind = entry.file_type().with_context(|| format!("cannot stat {}", path.display()))?;
         if kind.is_dir() {
             walk(&path, found)?;
-        } else if has_trajectory_extension(&path) {
+        } else if has_trajectory_extension(&path) || dataset::layout(&path).is_some() {
             found.push(path);
         }
     }
@@ -136,7 +137,7 @@ fn fallback_name(path: &Path, format: Format) -> String {
 /// The file name without the extensions trajectory files carry (`x.traj.json` → `x`).
 fn file_stem(path: &Path) -> String {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut stem = name.as_str();
+    let mut stem = dataset::strip_layout_suffix(&name);
     for suffix in [".json", ".jsonl", ".yaml", ".yml", ".traj"] {
         stem = stem.strip_suffix(suffix).unwrap_or(stem);
     }
@@ -154,45 +155,39 @@ struct FileImport<'a> {
 
 impl FileImport<'_> {
     fn run(&mut self) -> Result<()> {
-        let result = if extension(self.file) == "jsonl" { self.run_jsonl() } else { self.run_document() };
+        let result = match dataset::layout(self.file) {
+            Some(layout) => self.run_stream(layout),
+            None => self.run_document(),
+        };
         if self.held_records {
             self.summary.files += 1;
         }
         result
     }
 
-    /// JSONL is streamed line by line. A file found by walking whose first record is not a
-    /// trajectory (predictions, patches) is skipped whole.
-    fn run_jsonl(&mut self) -> Result<()> {
-        let reader = crate::jsonl::open_input(self.file)?;
-        let mut outcome: Result<()> = Ok(());
+    /// JSONL (plain or compressed) and parquet are streamed record by record. A file found by
+    /// walking whose first record is not a trajectory (predictions, patches, instances) is
+    /// skipped whole.
+    fn run_stream(&mut self, layout: dataset::Layout) -> Result<()> {
         let mut skip_rest = false;
-        let walk_result = crate::jsonl::for_each_record::<Value, _, _>(reader, |line, record| {
-            if skip_rest || outcome.is_err() {
+        let file = self.file;
+        dataset::for_each_record(file, layout, &mut |number, record| {
+            if skip_rest {
                 return Ok(());
             }
-            let step = match record {
-                Err(reason) => self.problem(Some(line), reason),
-                Ok(value) => {
-                    if !self.held_records
-                        && self.options.format.is_none()
-                        && detect::sniff(&value).is_none()
-                        && !self.explicit
-                    {
-                        skip_rest = true;
-                        self.summary.other_files += 1;
-                        return Ok(());
-                    }
-                    self.record(&value, Some(line), true)
-                }
+            let mut value = match record {
+                Err(reason) => return self.problem(Some(number), reason),
+                Ok(value) => value,
             };
-            if let Err(e) = step {
-                outcome = Err(e);
+            dataset::decode_json_columns(&mut value);
+            if !self.held_records && self.options.format.is_none() && detect::sniff(&value).is_none() && !self.explicit
+            {
+                skip_rest = true;
+                self.summary.other_files += 1;
+                return Ok(());
             }
-            Ok(())
-        });
-        walk_result.with_context(|| format!("failed to read {}", self.file.display()))?;
-        outcome
+            self.record(&value, Some(number), true)
+        })
     }
 
     fn run_document(&mut self) -> Result<()> {
@@ -237,7 +232,8 @@ impl FileImport<'_> {
         self.summary.trajectories += 1;
         self.summary.steps += parsed.steps.len();
         self.summary.skipped_turns += parsed.skipped_turns;
-        let trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
+        let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
+        trajectory.resolved = outcome::resolved(value);
         (self.sink)(trajectory)
     }
 
