@@ -72,16 +72,16 @@ pub fn strip_layout_suffix(name: &str) -> &str {
     name
 }
 
-/// Calls `each(record_number, record)` for every record of `path` (1-based: the JSONL line,
-/// the parquet row counted across row groups). A record that cannot be decoded is passed as
-/// `Err` with the reason and reading goes on; a parquet row group that cannot be decoded ends
-/// the file after one such `Err`, since the rows after it cannot be told apart. Only an I/O
-/// failure, an unreadable parquet footer, or an error returned by `each` is an `Err` here.
-pub fn for_each_record(
-    path: &Path,
-    layout: Layout,
-    each: &mut dyn FnMut(usize, Result<Value, String>) -> Result<()>,
-) -> Result<()> {
+/// What [`for_each_record`] hands over: the record's 1-based number (the JSONL line, the
+/// parquet row counted across row groups; `None` for the file as a whole) and the record or
+/// why it cannot be decoded.
+pub type Each<'a> = dyn FnMut(Option<usize>, Result<Value, String>) -> Result<()> + 'a;
+
+/// Calls `each` for every record of `path`. A record that cannot be decoded is passed as `Err`
+/// with the reason and reading goes on; a parquet file whose footer cannot be read, or a row
+/// group that cannot be decoded, ends the file after one such `Err`, since the rows after it
+/// cannot be told apart. Only an I/O failure or an error returned by `each` is an `Err` here.
+pub fn for_each_record(path: &Path, layout: Layout, each: &mut Each<'_>) -> Result<()> {
     match layout {
         Layout::Parquet => for_each_row(path, each),
         Layout::Jsonl(compression) => {
@@ -89,7 +89,7 @@ pub fn for_each_record(
             let mut failure = None;
             crate::jsonl::for_each_record::<Value, _, _>(reader, |line, record| {
                 if failure.is_none() {
-                    failure = each(line, record).err();
+                    failure = each(Some(line), record).err();
                 }
                 Ok(())
             })
@@ -113,10 +113,12 @@ pub fn open_jsonl(path: &Path, compression: Compression) -> Result<Box<dyn Read>
     })
 }
 
-fn for_each_row(path: &Path, each: &mut dyn FnMut(usize, Result<Value, String>) -> Result<()>) -> Result<()> {
+fn for_each_row(path: &Path, each: &mut Each<'_>) -> Result<()> {
     let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
-    let reader = SerializedFileReader::new(file)
-        .with_context(|| format!("{} is not a readable parquet file", path.display()))?;
+    let reader = match SerializedFileReader::new(file) {
+        Ok(reader) => reader,
+        Err(e) => return each(None, Err(format!("not a readable parquet file: {e}"))),
+    };
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let builder = TreeBuilder::new().with_batch_size(ROWS_PER_BATCH);
     let mut number = 0;
@@ -124,13 +126,13 @@ fn for_each_row(path: &Path, each: &mut dyn FnMut(usize, Result<Value, String>) 
         let rows = reader.get_row_group(group).and_then(|g| builder.as_iter(schema.clone(), &*g));
         let rows = match rows {
             Ok(rows) => rows,
-            Err(e) => return each(number + 1, Err(format!("cannot read row group {group}: {e}"))),
+            Err(e) => return each(Some(number + 1), Err(format!("cannot read row group {group}: {e}"))),
         };
         for row in rows {
             number += 1;
             match row {
-                Ok(row) => each(number, Ok(row_value(row)))?,
-                Err(e) => return each(number, Err(format!("cannot decode row group {group}: {e}"))),
+                Ok(row) => each(Some(number), Ok(row_value(row)))?,
+                Err(e) => return each(Some(number), Err(format!("cannot decode row group {group}: {e}"))),
             }
         }
     }

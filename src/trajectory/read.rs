@@ -176,7 +176,7 @@ impl FileImport<'_> {
                 return Ok(());
             }
             let mut value = match record {
-                Err(reason) => return self.problem(Some(number), reason),
+                Err(reason) => return self.problem(number, reason),
                 Ok(value) => value,
             };
             dataset::decode_json_columns(&mut value);
@@ -186,7 +186,7 @@ impl FileImport<'_> {
                 self.summary.other_files += 1;
                 return Ok(());
             }
-            self.record(&value, Some(number), true)
+            self.record(&value, number, true)
         })
     }
 
