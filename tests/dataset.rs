@@ -446,3 +446,32 @@ fn swe_bench_instances_load_from_parquet_like_from_json() {
     assert!(err.contains("bad.parquet: record 4 ("), "{err}");
     assert!(err.contains("field `FAIL_TO_PASS`"), "{err}");
 }
+
+/// The parquet reader panics on some corrupt files (an `unwrap` in its footer decoding, found
+/// by mutating files like this); every mutation must end as problems or trajectories.
+#[test]
+fn mutated_parquet_never_panics() {
+    use srl::trajectory::read::{import_paths, ImportOptions};
+    let cx = TestContext::new();
+    let rows = swe_smith_rows(SWE_SMITH);
+    parquet_file::write(&cx.path("good.parquet"), SWE_SMITH, &rows, Compression::ZSTD(ZstdLevel::default()), 1);
+    let good = std::fs::read(cx.path("good.parquet")).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let options = ImportOptions { format: None, strict: false };
+    for round in 0..200 {
+        let mut bytes = good.clone();
+        for _ in 0..1 + next() % 16 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        let path = cx.write("mutated.parquet", &bytes);
+        let result = std::panic::catch_unwind(|| import_paths(&[path.clone()], &options, &mut |_| Ok(())));
+        assert!(result.is_ok(), "round {round} panicked");
+    }
+}

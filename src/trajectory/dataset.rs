@@ -115,7 +115,7 @@ pub fn open_jsonl(path: &Path, compression: Compression) -> Result<Box<dyn Read>
 
 fn for_each_row(path: &Path, each: &mut Each<'_>) -> Result<()> {
     let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
-    let reader = match SerializedFileReader::new(file) {
+    let reader = match guarded(|| SerializedFileReader::new(file)) {
         Ok(reader) => reader,
         Err(e) => return each(None, Err(format!("not a readable parquet file: {e}"))),
     };
@@ -123,12 +123,12 @@ fn for_each_row(path: &Path, each: &mut Each<'_>) -> Result<()> {
     let builder = TreeBuilder::new().with_batch_size(ROWS_PER_BATCH);
     let mut number = 0;
     for group in 0..reader.num_row_groups() {
-        let rows = reader.get_row_group(group).and_then(|g| builder.as_iter(schema.clone(), &*g));
-        let rows = match rows {
+        let rows = guarded(|| reader.get_row_group(group).and_then(|g| builder.as_iter(schema.clone(), &*g)));
+        let mut rows = match rows {
             Ok(rows) => rows,
             Err(e) => return each(Some(number + 1), Err(format!("cannot read row group {group}: {e}"))),
         };
-        for row in rows {
+        while let Some(row) = guarded(|| rows.next().transpose()).transpose() {
             number += 1;
             match row {
                 Ok(row) => each(Some(number), Ok(row_value(row)))?,
@@ -137,6 +137,16 @@ fn for_each_row(path: &Path, each: &mut Each<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs one call into the parquet reader. The reader panics on some corrupt files (an
+/// `unwrap` in its footer decoding, found by mutating files byte by byte); such a panic says
+/// the file is bad, so it becomes that file's error like any other decoding failure.
+fn guarded<T>(read: impl FnOnce() -> parquet::errors::Result<T>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("the parquet reader gave up on it (a corrupt file)".to_string()),
+    }
 }
 
 /// A parquet row as a JSON object, column names as keys.
