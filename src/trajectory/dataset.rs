@@ -99,6 +99,66 @@ pub fn for_each_record(path: &Path, layout: Layout, each: &mut Each<'_>) -> Resu
     }
 }
 
+/// A batch of records as [`for_each_record`] hands them over.
+pub type Batch = Vec<(Option<usize>, Result<Value, String>)>;
+
+/// Batches of (up to) `size` records of `path`, decoded on a thread of their own while the
+/// caller works on the previous batch, so that decompressing and decoding overlap with
+/// importing. At most two batches wait. `each` returns whether to go on; after `false` the
+/// rest of the file is not read.
+pub fn for_each_batch(
+    path: &Path,
+    layout: Layout,
+    size: usize,
+    each: &mut dyn FnMut(Batch) -> Result<bool>,
+) -> Result<()> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(2);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(size);
+            for_each_record(path, layout, &mut |number, record| {
+                batch.push((number, record));
+                if batch.len() == size {
+                    // The receiver is gone only when the caller stopped early.
+                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(size))).map_err(|_| Stopped)?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                sender.send(batch).map_err(|_| Stopped)?;
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+        let mut consumed = Ok(true);
+        for batch in receiver.iter() {
+            consumed = each(batch);
+            if !matches!(consumed, Ok(true)) {
+                break;
+            }
+        }
+        // Dropping the receiver unblocks a reader waiting to send, which then stops.
+        drop(receiver);
+        let read = reader.join().map_err(|_| anyhow::anyhow!("the reader of {} failed", path.display()))?;
+        match (consumed?, read) {
+            (_, Ok(())) => Ok(()),
+            (false, Err(e)) if e.is::<Stopped>() => Ok(()),
+            (_, Err(e)) => Err(e),
+        }
+    })
+}
+
+/// The reader's own error when the caller stopped taking batches.
+#[derive(Debug)]
+struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped reading: the caller took no more records")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
 /// A reader of the decompressed JSONL text.
 pub fn open_jsonl(path: &Path, compression: Compression) -> Result<Box<dyn Read>> {
     let file = crate::jsonl::open_input(path)?;
