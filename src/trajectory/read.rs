@@ -248,7 +248,7 @@ impl FileImport<'_> {
                 self.summary.trajectories += 1;
                 self.summary.steps += steps;
                 self.summary.skipped_turns += skipped_turns;
-                (self.sink)(trajectory)
+                (self.sink)(*trajectory)
             }
         }
     }
@@ -290,7 +290,7 @@ fn import_batch(
 /// the records of a batch can be imported in parallel.
 enum Outcome {
     Imported {
-        trajectory: Trajectory,
+        trajectory: Box<Trajectory>,
         steps: usize,
         skipped_turns: usize,
     },
@@ -307,7 +307,7 @@ fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: Str
             let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
             let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(file, format));
             trajectory.resolved = outcome::resolved(value);
-            Outcome::Imported { trajectory, steps, skipped_turns }
+            Outcome::Imported { trajectory: Box::new(trajectory), steps, skipped_turns }
         }
     }
 }
