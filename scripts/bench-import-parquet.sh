@@ -64,10 +64,10 @@ for group in range(parquet.num_row_groups):
 print(f"{rows} rows, {messages} messages", file=sys.stderr)
 PY
 
-# Prints "seconds peak_kib" for one run of the command; its stdout is discarded.
+# Prints "wall_seconds peak_kib cpu_seconds" for one run of the command; its stdout is discarded.
 measure() {
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-    cat "$work/time"
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+    awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$work/time"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -83,13 +83,15 @@ for _ in $(seq "$runs"); do
 done
 report() {
     local name=$1 data=$2 summary=$3
-    local secs kib
+    local secs kib cpu
     secs=$(cut -d' ' -f1 "$data" | median)
     kib=$(cut -d' ' -f2 "$data" | sort -n | tail -1)
-    awk -v n="$name" -v s="$secs" -v k="$kib" -v r="$rows" -v all="$(tr '\n' ' ' < "$data")" \
-        'BEGIN { printf "%-22s median %6.1f s  %8.0f rows/s  peak RSS %5.0f MB  (runs, s KiB: %s)\n", n, s, r / s, k / 1024, all }'
+    cpu=$(cut -d' ' -f3 "$data" | median)
+    awk -v n="$name" -v s="$secs" -v k="$kib" -v c="$cpu" -v r="$rows" \
+        'BEGIN { printf "%-22s median %6.1f s wall  %7.0f rows/s  %6.1f s CPU  peak RSS %5.0f MB\n", n, s, r / s, c, k / 1024 }'
+    echo "    runs (wall s, peak KiB, CPU s): $(tr '\n' ';' < "$data")"
     echo "    $summary"
 }
-echo "file: $((bytes / 1000000)) MB, $rows rows, $rows_per_group rows per row group, snappy"
+echo "file: $((bytes / 1000000)) MB, $rows rows, $rows_per_group rows per row group, snappy; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 report "srl import" "$work/srl" "$srl_summary"
 report "pyarrow + json.loads" "$work/py" "$py_summary"
