@@ -363,16 +363,32 @@ fn mini_swe_agent_parquet_imports_like_its_jsonl() {
 #[test]
 fn a_folder_of_shards_imports_in_order_and_only_resolved_steps_are_kept() {
     let cx = TestContext::new();
+    std::fs::create_dir_all(cx.path("ds/data")).unwrap();
+    std::fs::create_dir_all(cx.path("ds/instances")).unwrap();
     let rows = nebius_rows();
     for (n, row) in rows.iter().enumerate() {
         let shard = cx.path(&format!("ds/data/train-0000{n}-of-00002.parquet"));
-        std::fs::create_dir_all(shard.parent().unwrap()).unwrap();
         parquet_file::write(&shard, NEBIUS, std::slice::from_ref(row), Compression::ZSTD(ZstdLevel::default()), 1);
     }
     cx.write("ds/README.md", "---\nconfigs: …\n---\n");
+    // Instances met while walking are no trajectories: the file is skipped after its first row,
+    // while its reader is still decoding batches ahead (200 rows are several batches).
+    let instances: Vec<Value> = load("swe-agent/tests/test_data/data_sources/swe-bench-lite-test.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .cycle()
+        .take(200)
+        .map(|r| project(r.clone(), SWE_BENCH))
+        .collect();
+    parquet_file::write(&cx.path("ds/instances/test.parquet"), SWE_BENCH, &instances, Compression::SNAPPY, 10);
     let run = cx.srl(&["import", "ds", "-o", "t.jsonl"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("imported 2 trajectories with 17 steps from 2 files"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("imported 2 trajectories with 17 steps from 2 files (0 skipped turns without an action, 1 other files ignored, 0 errors)"),
+        "{}",
+        run.stdout
+    );
     let sources: Vec<String> = cx
         .read("t.jsonl")
         .lines()
