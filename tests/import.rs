@@ -167,3 +167,51 @@ fn whole_fixture_folder_imports() {
 const FIXTURE_FORMATS: &str =
     r#"{"mini-swe-agent": 5, "openhands": 9, "openhands-completions": 5, "swe-agent": 17, "swe-smith": 3}"#;
 const FIXTURE_SUMMARY: &str = "imported 39 trajectories with 660 steps from 34 files (9 skipped turns without an action, 20 other files ignored, 0 errors)";
+
+/// SWE-agent 0.x keeps the instance id only in the file name; OpenHands' completions keep it in
+/// the folder name. Without it `srl replay` cannot find the run's instance.
+#[test]
+fn instance_ids_come_from_the_record_or_the_names_the_scaffold_gave() {
+    let cx = TestContext::new();
+    let fixtures = fixtures();
+    let swe_agent = fixtures.join("swe-agent/tests/test_data/trajectories");
+    let pydicom = swe_agent.join(
+        "gpt4__swe-bench-dev-easy_first_only__default__t-0.00__p-0.95__c-3.00__install-1/pydicom__pydicom-1458.traj",
+    );
+    let test_repo = swe_agent.join(
+        "gpt4__swe-agent__test-repo__default_from_url__t-0.00__p-0.95__c-3.00__install-1/swe-agent__test-repo-i1.traj",
+    );
+    let completions = fixtures.join(
+        "openhands-eval-outputs/evaluation/evaluation_outputs/outputs/princeton-nlp__SWE-bench_Verified-test/CodeActAgent/\
+         claude-3-5-sonnet-20241022_maxiter_50_N_v0.15.0-no-hint-no-condensation-run_1/llm_completions/django__django-11206",
+    );
+    let mini = fixtures.join(
+        "mini-swe-agent-gemini3/swebench_results/20251118_gemini-3-pro-74pct/trajs/pallets__flask-5014/pallets__flask-5014.traj.json",
+    );
+    let demo = fixtures.join("swe-agent/trajectories/demonstrations/function_calling_simple.traj");
+    let paths = [&pydicom, &test_repo, &mini, &completions, &demo].map(|p| p.to_str().unwrap().to_string());
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    args.extend(["-o", "t.jsonl"]);
+    let run = cx.srl(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let got: Vec<String> = cx
+        .read("t.jsonl")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let id = v["id"].as_str().unwrap();
+            format!("{} {} {}", &id[..id.len() - 9], v["instance_id"], v["instance_id_source"])
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            r#"pydicom__pydicom-1458 "pydicom__pydicom-1458" "file name""#,
+            r#"swe-agent__test-repo-i1 "swe-agent__test-repo-i1" "file name""#,
+            r#"pallets__flask-5014 "pallets__flask-5014" "record""#,
+            r#"django__django-11206 "django__django-11206" "folder name""#,
+            "function_calling_simple null null",
+        ]
+    );
+}

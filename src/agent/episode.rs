@@ -168,6 +168,7 @@ pub fn to_trajectory(episode: &Episode, source: &str) -> Trajectory {
         schema: SCHEMA.to_string(),
         id: format!("{}.{:08x}", episode.instance_id, hash.finish() as u32),
         instance_id: Some(episode.instance_id.clone()),
+        instance_id_source: None,
         source_format: SOURCE_FORMAT.to_string(),
         source: source.to_string(),
         problem_statement,

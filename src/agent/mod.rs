@@ -8,15 +8,17 @@
 //! the sandbox fails; its submission is the work tree's diff either way.
 //!
 //! - [`episode`]: what an episode records, the prompt window, the `srl.trajectory/1` record;
-//! - [`model`]: the [`model::ChatModel`] seam (local candle model, OpenAI-compatible server,
-//!   scripted replies);
+//! - [`chat`]: the [`chat::ChatModel`] seam: messages in, one reply out;
+//! - [`model`]: its kinds (local candle model, OpenAI-compatible server, scripted replies);
 //! - [`openai`]: the HTTP client for OpenAI-compatible servers;
 //! - [`output`]: the run directory (trajectories, SWE-agent `.traj` files, predictions, summary).
 //!
 //! Deliberately absent: grading (the caller runs `task::eval` on the predictions) and any
 //! retry of a failed episode.
 
+pub mod chat;
 pub mod episode;
+pub mod http;
 pub mod model;
 pub mod openai;
 pub mod output;

@@ -5,7 +5,7 @@
 //!   tokenizer, chat template, response prefix and sampler as training (`policy`); a trained
 //!   checkpoint's prefix comes from its `output_contract.json` unless one is given; prompt
 //!   tokens are the encoded prompt (prefix included), completion tokens the generated ids;
-//! - `openai:http://HOST:PORT/v1#MODEL`, any OpenAI-compatible chat completions server
+//! - `openai:http[s]://HOST:PORT/v1#MODEL`, any OpenAI-compatible chat completions server
 //!   (`openai`), counting the tokens its `usage` reports;
 //! - `scripted:FILE`, a JSON list of replies returned in order in every episode: the
 //!   deterministic policy the tests drive the loop with (it has no tokenizer, so it counts 0).
@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{bail, Context, Result};
 use candle_core::DType;
 
+pub use super::chat::{Call, ChatModel, Reply, Sampling, TurnTokens};
 use super::openai::{OpenAiClient, OpenAiOptions};
 use crate::policy::chat::{Template, Turn};
 use crate::policy::contract::{self, Origin};
@@ -32,59 +33,6 @@ use crate::policy::tokenizer::TextTokenizer;
 use crate::reward::format::OutputContract;
 use crate::steps::Message;
 
-/// Sampling settings shared by every model kind.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sampling {
-    /// 0 means greedy.
-    pub temperature: f64,
-    pub max_tokens: usize,
-    /// Text that ends a reply (not included in it).
-    pub stop: Vec<String>,
-}
-
-/// One call: which turn of which episode, so that sampling is seeded per call and a scripted
-/// model knows which reply is next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Call {
-    pub seed: u64,
-    /// 0-based index of this reply in its episode.
-    pub turn: usize,
-}
-
-/// One reply of the model and what it cost.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    /// The whole response: the response prefix, then what the model generated.
-    pub text: String,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    /// The exact ids and log-probs, when the model is local (what RL trains on).
-    pub tokens: Option<TurnTokens>,
-}
-
-/// A local model's turn as tokens: the encoded prompt (response prefix included), the sampled
-/// ids (stop token included) and each sampled id's log-probability under the sampling
-/// distribution.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TurnTokens {
-    pub prompt_ids: Vec<u32>,
-    pub completion_ids: Vec<u32>,
-    pub logprobs: Vec<f32>,
-}
-
-/// The seam between the agent loop and a student.
-pub trait ChatModel: Send + Sync {
-    /// The name written to predictions (`model_name_or_path`).
-    fn name(&self) -> &str;
-
-    fn reply(
-        &self,
-        messages: &[Message],
-        sampling: &Sampling,
-        call: Call,
-    ) -> impl std::future::Future<Output = Result<Reply>> + Send;
-}
-
 /// A model of any kind, so the loop picks one at run time without `dyn`.
 pub enum AnyModel {
     Local(LocalModel),
@@ -94,12 +42,14 @@ pub enum AnyModel {
 
 impl AnyModel {
     /// Loads or connects to the model `spec` names (see the module doc for the forms).
-    /// `local` matters only for a local model; `response_prefix` overrides a checkpoint's.
+    /// `local` matters only for a local model; `response_prefix` overrides a checkpoint's;
+    /// `revision` picks the snapshot of a Hub id.
     pub fn open(
         spec: &str,
         local: Placement,
         openai: &OpenAiOptions,
         response_prefix: Option<&str>,
+        revision: Option<&str>,
     ) -> Result<AnyModel> {
         if let Some(rest) = spec.strip_prefix("openai:") {
             if response_prefix.is_some_and(|p| !p.is_empty()) {
@@ -119,14 +69,9 @@ impl AnyModel {
                 "--model {spec}: a server is given as openai:URL#MODEL (e.g. openai:http://127.0.0.1:8080/v1#smollm2)"
             );
         }
-        let path = Path::new(spec);
-        if !path.exists() {
-            bail!(
-                "--model {spec}: no such file or directory (expected a .gguf file, a Hugging Face model directory, \
-                 openai:URL#MODEL or scripted:FILE)"
-            );
-        }
-        Ok(AnyModel::Local(LocalModel::load(path, local, response_prefix)?))
+        let path = crate::policy::hub::resolve(Path::new(spec), revision)
+            .map_err(|e| anyhow::anyhow!("--model {spec}: {e:#} (other forms: openai:URL#MODEL, scripted:FILE)"))?;
+        Ok(AnyModel::Local(LocalModel::load(&path, local, response_prefix)?))
     }
 
     /// The contract this model is held to and where its parts came from, for run summaries.
@@ -351,15 +296,13 @@ mod tests {
     #[test]
     fn bad_specs_name_the_problem() {
         let options = OpenAiOptions::for_tests();
-        let missing = AnyModel::open("models/nope.gguf", Placement::default(), &options, None).err().unwrap();
+        let missing = AnyModel::open("models/nope.gguf", Placement::default(), &options, None, None).err().unwrap();
         assert!(format!("{missing:#}").contains("--model models/nope.gguf: no such file or directory"));
-        let bare_url = AnyModel::open("http://127.0.0.1:1/v1", Placement::default(), &options, None).err().unwrap();
+        let bare_url =
+            AnyModel::open("http://127.0.0.1:1/v1", Placement::default(), &options, None, None).err().unwrap();
         assert!(format!("{bare_url:#}").contains("openai:URL#MODEL"));
-        let https =
-            AnyModel::open("openai:https://api.example.com/v1#m", Placement::default(), &options, None).err().unwrap();
-        assert!(format!("{https:#}").contains("https is not supported"));
         let prefilled =
-            AnyModel::open("openai:http://127.0.0.1:1/v1#m", Placement::default(), &options, Some("<think>\n"));
+            AnyModel::open("openai:http://127.0.0.1:1/v1#m", Placement::default(), &options, Some("<think>\n"), None);
         assert!(format!("{:#}", prefilled.err().unwrap()).contains("cannot be prefilled"));
     }
 }

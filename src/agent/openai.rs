@@ -4,11 +4,11 @@
 //! output contract's stop sequence (`</function>`) is always sent, so a reply ends at its first
 //! action as a local model's does, and the closing tag the server cut is put back.
 //!
-//! Plain HTTP/1 over hyper (already in the tree for Docker), no TLS: `https://` is refused with
-//! a message saying so — serve the model on a trusted host or tunnel to it. Connection
-//! failures, timeouts, 429 and 5xx are retried with exponential backoff; any other status is
-//! an error naming the URL, the status and the server's words. `OPENAI_API_KEY`, when set, is
-//! sent as a Bearer token.
+//! HTTP/1 over plain TCP or TLS (`http`: rustls with the system's roots or `SSL_CERT_FILE`;
+//! `HTTPS_PROXY`/`NO_PROXY` honoured). Connection failures, timeouts, 429 and 5xx are retried
+//! with exponential backoff; an untrusted certificate or any other status is an error naming the
+//! URL and the reason. The API key (`OPENAI_API_KEY` or `--api-key-env NAME`) is sent as a
+//! Bearer token and never printed or written anywhere.
 //!
 //! Building the request body, reading the response and the backoff schedule are pure
 //! functions, tested at the bottom; only [`OpenAiClient::reply`] touches the network.
@@ -16,15 +16,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::{Request, StatusCode, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::{StatusCode, Uri};
 use serde_json::{json, Value};
 
-use super::model::{Call, ChatModel, Reply, Sampling};
+use super::chat::{Call, ChatModel, Reply, Sampling};
+use super::http::{Failure, Transport};
 use crate::reward::format::OutputContract;
 use crate::steps::Message;
 
@@ -61,48 +58,28 @@ pub struct OpenAiClient {
     endpoint: Uri,
     model: String,
     options: OpenAiOptions,
-    client: Client<HttpConnector, Full<Bytes>>,
-}
-
-/// What went wrong with one attempt, and whether another may help.
-#[derive(Debug)]
-struct Failure {
-    message: String,
-    retryable: bool,
+    transport: Transport,
 }
 
 impl OpenAiClient {
-    /// `spec` is `http://HOST[:PORT]/PATH#MODEL` (the part after `openai:`).
+    /// `spec` is `http[s]://HOST[:PORT]/PATH#MODEL` (the part after `openai:`).
     pub fn new(spec: &str, options: &OpenAiOptions) -> Result<OpenAiClient> {
         let (endpoint, model) = parse_spec(spec).map_err(|e| anyhow::anyhow!("--model openai:{spec}: {e}"))?;
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(options.request_timeout.min(Duration::from_secs(30))));
-        let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(OpenAiClient { url: spec.to_string(), endpoint, model, options: options.clone(), client })
+        let connect_timeout = options.request_timeout.min(Duration::from_secs(30));
+        let transport = Transport::new(&endpoint, connect_timeout, &|key| std::env::var(key).ok())
+            .map_err(|e| anyhow::anyhow!("--model openai:{spec}: {e}"))?;
+        if let Some(proxy) = transport.proxy() {
+            tracing::info!("openai:{spec}: through the proxy {proxy}");
+        }
+        Ok(OpenAiClient { url: spec.to_string(), endpoint, model, options: options.clone(), transport })
     }
 
     async fn attempt(&self, body: &str) -> Result<Reply, Failure> {
-        let mut request = Request::post(self.endpoint.clone()).header("content-type", "application/json");
+        let mut headers = vec![("content-type", "application/json".to_string())];
         if let Some(key) = &self.options.api_key {
-            request = request.header("authorization", format!("Bearer {key}"));
+            headers.push(("authorization", format!("Bearer {key}")));
         }
-        let request = request
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| Failure { message: format!("cannot build the request: {e}"), retryable: false })?;
-        let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| Failure {
-                message: format!("cannot reach the server: {}", error_chain(&e)),
-                retryable: true,
-            })?;
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| Failure { message: format!("the response broke off: {e}"), retryable: true })?
-                .to_bytes();
-            Ok::<_, Failure>((status, bytes))
-        };
+        let exchange = self.transport.post(&headers, Bytes::from(body.to_string()));
         let (status, bytes) =
             tokio::time::timeout(self.options.request_timeout, exchange).await.map_err(|_| Failure {
                 message: format!("no complete response within {} s", self.options.request_timeout.as_secs_f64()),
@@ -155,29 +132,13 @@ impl ChatModel for OpenAiClient {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// The chat completions endpoint and the model name of `URL#MODEL`.
 pub fn parse_spec(spec: &str) -> Result<(Uri, String), String> {
     let Some((url, model)) = spec.split_once('#').filter(|(_, m)| !m.trim().is_empty()) else {
         return Err("expected openai:URL#MODEL, e.g. openai:http://127.0.0.1:8080/v1#smollm2".to_string());
     };
-    if url.starts_with("https://") {
-        return Err("https is not supported (srl has no TLS client): use plain http to a trusted host, \
-                    e.g. a local server or an SSH tunnel"
-            .to_string());
-    }
-    if !url.starts_with("http://") {
-        return Err(format!("{url:?} is not an http:// URL"));
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(format!("{url:?} is not an http:// or https:// URL"));
     }
     let endpoint = format!("{}/chat/completions", url.trim_end_matches('/'));
     let uri: Uri = endpoint.parse().map_err(|e| format!("{url:?} is not a valid URL: {e}"))?;
@@ -262,8 +223,8 @@ mod tests {
             "http://127.0.0.1:8080/v1",
             "err expected openai:URL#MODEL, e.g. openai:http://127.0.0.1:8080/v1#smollm2",
         );
-        check_spec("ftp://x/v1#m", "err \"ftp://x/v1\" is not an http:// URL");
-        assert!(parse_spec("https://api.openai.com/v1#gpt").unwrap_err().starts_with("https is not supported"));
+        check_spec("ftp://x/v1#m", "err \"ftp://x/v1\" is not an http:// or https:// URL");
+        check_spec("https://api.openai.com/v1#gpt-4o", "https://api.openai.com/v1/chat/completions gpt-4o");
     }
 
     fn check_response(body: &str, expect: &str) {

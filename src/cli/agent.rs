@@ -20,9 +20,10 @@ use crate::task::instance::{load_instances, Instance};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The student: a .gguf file or Hugging Face directory (sampled here with candle),
-    /// openai:http://HOST:PORT/v1#MODEL (an OpenAI-compatible server; plain http only, https is
-    /// not supported; OPENAI_API_KEY is sent when set), or scripted:FILE (a JSON list of replies)
+    /// The student: a .gguf file or Hugging Face directory (sampled here with candle), a Hub id
+    /// found in the Hugging Face cache (Org/Name), openai:http[s]://HOST[:PORT]/v1#MODEL (an
+    /// OpenAI-compatible server; the API key comes from OPENAI_API_KEY or --api-key-env), or
+    /// scripted:FILE (a JSON list of replies)
     #[arg(long)]
     model: String,
     /// Task instances (SWE-bench JSONL, JSON list, or JSON object keyed by id), e.g. from `srl tasks export`
@@ -63,6 +64,9 @@ pub struct Args {
     /// default: the prefix saved with a trained checkpoint (output_contract.json), else none
     #[arg(long)]
     response_prefix: Option<String>,
+    /// The revision (branch, tag or commit) of a Hub id in the Hugging Face cache [default: main]
+    #[arg(long)]
+    revision: Option<String>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Seconds allowed for each action
@@ -83,6 +87,9 @@ pub struct Args {
     /// openai: retries after a connection error, a timeout, 429 or 5xx (exponential backoff from 1 s)
     #[arg(long, default_value_t = 5)]
     retries: u32,
+    /// openai: the environment variable holding the API key [default: OPENAI_API_KEY]
+    #[arg(long, value_name = "NAME")]
+    api_key_env: Option<String>,
     /// openai: seconds allowed for one request
     #[arg(long, default_value_t = 600)]
     request_timeout: u64,
@@ -98,7 +105,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         retries: args.retries,
         first_backoff: Duration::from_secs(1),
         max_backoff: Duration::from_secs(30),
-        api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
+        api_key: api_key(args.api_key_env.as_deref())?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let model = runtime.block_on(async {
@@ -107,6 +114,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             Placement { device: args.device, precision: args.precision, quantized_sampling: args.quantized_sampling },
             &openai,
             args.response_prefix.as_deref(),
+            args.revision.as_deref(),
         )
     })?;
     let contract = model.contract_summary();
@@ -133,12 +141,14 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let started = Instant::now();
     let total = instances.len();
+    let progress = super::progress::Progress::new(Some(total as u64), "episodes");
     let mut done = 0;
     let (episodes, results) = runtime.block_on(async {
         let cleanup = super::sandbox::spawn_signal_cleanup(options.run_id.clone());
         let episodes = run_episodes(&model, &instances, &options, &mut |episode| {
             done += 1;
-            eprintln!("[{done}/{total}] {}", episode_line(episode));
+            progress.line(&format!("[{done}/{total}] {}", episode_line(episode)));
+            progress.inc(1);
         })
         .await;
         let graded = match write_episodes(&args.output, model.name(), &episodes) {
@@ -149,6 +159,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         cleanup.abort();
         graded.map(|results| (episodes, results))
     })?;
+    progress.finish();
     let mut run = run_summary(model.name(), &episodes, &results);
     run["output_contract"] = contract;
     crate::atomic::write_file(&args.output.join("summary.json"), serde_json::to_string_pretty(&run)?.as_bytes())?;
@@ -156,6 +167,17 @@ pub fn run(args: Args) -> Result<Outcome> {
     println!("{}", summary_line(&args, &run, grading_errors, started.elapsed().as_secs_f64()));
     let episode_errors = run["errors"].as_u64().unwrap_or(0);
     Ok(if episode_errors == 0 && grading_errors == 0 { Outcome::Clean } else { Outcome::Problems })
+}
+
+/// The API key from `--api-key-env NAME` (which must be set) or `OPENAI_API_KEY` (optional).
+fn api_key(name: Option<&str>) -> Result<Option<String>> {
+    match name {
+        Some(name) => match std::env::var(name) {
+            Ok(key) if !key.is_empty() => Ok(Some(key)),
+            _ => anyhow::bail!("--api-key-env {name}: the environment variable {name} is not set or empty"),
+        },
+        None => Ok(std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty())),
+    }
 }
 
 /// Grades the predictions as `srl eval` does, logs under `<run>/eval/`, the SWE-bench report in

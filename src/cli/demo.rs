@@ -152,8 +152,10 @@ fn train_small(args: &Args) -> Result<Outcome> {
         max_prompt_tokens: 900,
         ..TrainConfig::default()
     };
-    config.sft.train_steps = 3;
-    config.sft.batch_size = 1;
+    // Enough SFT for the student to keep the output contract as an agent over many turns, not
+    // only on the first prompt (3 steps of 1 left it 24 % format-valid over 10 turns).
+    config.sft.train_steps = 8;
+    config.sft.batch_size = 2;
     config.sft.learning_rate = 1e-4;
     config.sft.warmup_steps = 1;
     config.srl.train_steps = 2;
@@ -169,7 +171,7 @@ fn train_small(args: &Args) -> Result<Outcome> {
     config.reward.tasks = args.tasks.clone();
     config.reward.sandbox = sandbox.into();
     config.eval.holdout_trajectories = 2;
-    config.eval.max_instances = 4;
+    config.eval.max_instances = 8;
     config.eval.max_new_tokens = 64;
     if config.out.exists() {
         fs::remove_dir_all(&config.out).with_context(|| format!("cannot remove {}", config.out.display()))?;
@@ -197,15 +199,28 @@ fn train_small(args: &Args) -> Result<Outcome> {
         }
     })?;
     crate::train::report::write_report(&config.out)?;
-    println!("6. held-out step instances, greedy decoding:");
-    println!("   {:<10} {:>10} {:>14} {:>14}", "when", "instances", "mean reward", "format errors");
+    println!("6. held-out step instances, greedy decoding (mean reward ± its standard error over the prompts):");
+    println!("   {:<10} {:>10} {:>20} {:>14}", "when", "instances", "mean reward", "format errors");
     for e in &evaluations {
         println!(
-            "   {:<10} {:>10} {:>14.3} {:>13.0}%",
+            "   {:<10} {:>10} {:>12.3} ± {:.3} {:>13.0}%",
             e.label,
             e.instances,
             e.mean_reward,
+            e.reward_std_error,
             100.0 * e.format_error_rate
+        );
+    }
+    if let [.., before_last, last] = &evaluations[..] {
+        let resolvable = 2.0 * (before_last.reward_std_error.powi(2) + last.reward_std_error.powi(2)).sqrt();
+        let difference = last.mean_reward - before_last.mean_reward;
+        println!(
+            "   {} vs {}: {difference:+.3}; on {} prompts only a difference beyond about ±{resolvable:.3} (two standard \
+             errors) is more than noise{}",
+            last.label,
+            before_last.label,
+            last.instances,
+            if difference.abs() < resolvable { ", so this one is not" } else { "" }
         );
     }
     println!("report: {} (curves: *.png beside it)", config.out.join("report.md").display());

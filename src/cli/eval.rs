@@ -1,6 +1,5 @@
 //! `srl eval`: SWE-bench-style evaluation of predictions, resumable, in parallel.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -61,32 +60,25 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = Instant::now();
-    let terminal = std::io::stderr().is_terminal();
     let total = predictions.len();
-    let (mut done, mut resolved, mut errors) = (0, 0, 0);
+    let progress = super::progress::Progress::new(Some(total as u64), "predictions");
+    let (mut resolved, mut errors) = (0, 0);
     let results = runtime.block_on(async {
         let cleanup = super::sandbox::spawn_signal_cleanup(options.run_id.clone());
         let results = evaluate(&instances, &predictions, &options, &mut |result| {
-            done += 1;
             resolved += usize::from(result.status == Status::Resolved);
             if let Status::Error(reason) = &result.status {
                 errors += 1;
-                eprintln!("{}error: {}: {reason}", if terminal { "\r\x1b[K" } else { "" }, result.instance_id);
+                progress.line(&format!("error: {}: {reason}", result.instance_id));
             }
-            if terminal {
-                eprint!(
-                    "\r\x1b[K[{done}/{total}] resolved {resolved}, errors {errors}, {:.0} s",
-                    started.elapsed().as_secs_f64()
-                );
-            }
+            progress.inc(1);
+            progress.message(format!("resolved {resolved}, errors {errors}"));
         })
         .await;
         cleanup.abort();
         results
     });
-    if terminal {
-        eprintln!();
-    }
+    progress.finish();
     let report = summary(&instances, &predictions, &results);
     let name = format!("{}.{}.json", model.replace('/', "__"), args.run_id);
     let path = args.report_dir.join(&name);

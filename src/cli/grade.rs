@@ -8,6 +8,7 @@ use super::Outcome;
 use crate::task::grade::{grade_log, Outcome as Graded};
 use crate::task::instance::load_instances;
 use crate::task::log_parsers::Parser;
+use crate::task::spec::Specs;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,9 +21,16 @@ pub struct Args {
     /// Which instance of the file (required when it holds several)
     #[arg(long)]
     instance_id: Option<String>,
-    /// Test framework of the log
-    #[arg(long, default_value = "auto", value_parser = ["auto", "pytest", "django", "sympy", "cargo", "go"])]
+    /// Test framework of the log; `swebench-*` are the SWE-bench harness's own parsers, quirks
+    /// included, and `spec` picks the one the harness uses for the instance's repository
+    #[arg(long, default_value = "auto", value_parser = [
+        "auto", "spec", "pytest", "django", "sympy", "cargo", "go", "swebench-pytest", "swebench-pytest_options",
+        "swebench-pytest_v2", "swebench-django", "swebench-sympy", "swebench-seaborn", "swebench-matplotlib",
+    ])]
     parser: String,
+    /// SWE-bench spec entries that add to or replace the built-in table (TOML, as sandboxes/swe-specs.toml)
+    #[arg(long)]
+    specs: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -37,7 +45,13 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let bytes = std::fs::read(&args.log).with_context(|| format!("cannot read {}", args.log.display()))?;
     let log = String::from_utf8_lossy(&bytes);
-    let parser = Parser::from_name(&args.parser);
+    let parser = if args.parser == "spec" {
+        let specs = Specs::load(args.specs.as_deref())?;
+        let spec = specs.find(&instance.repo, &instance.version).map_err(anyhow::Error::msg)?;
+        Some(Parser::Swebench(spec.log_parser))
+    } else {
+        Parser::from_name(&args.parser)
+    };
     let report = match grade_log(instance, &log, parser) {
         Graded::Graded(report) | Graded::PatchFailed(report) => report,
         Graded::NoTestResults(why) => {

@@ -33,8 +33,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     let format = if args.format == "auto" { None } else { Format::from_name(&args.format) };
     let options = ImportOptions { format, strict: args.strict };
     let mut out = Output::create(&args.output)?;
-    let summary =
-        import_paths(&args.paths, &options, &mut |trajectory| crate::jsonl::write_record(&mut out, &trajectory))?;
+    let progress = super::progress::Progress::new(None, "trajectories");
+    let summary = import_paths(&args.paths, &options, &mut |trajectory| {
+        progress.inc(1);
+        crate::jsonl::write_record(&mut out, &trajectory)
+    })?;
+    progress.finish();
     out.finish()?;
     for problem in &summary.problems {
         eprintln!("error: {problem}");

@@ -11,6 +11,7 @@ mod exec;
 mod grade;
 mod import;
 mod mine;
+mod progress;
 mod replay;
 mod report;
 mod reward;
@@ -19,6 +20,7 @@ mod similarity;
 mod steps;
 mod tasks;
 mod train;
+mod view;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -69,6 +71,24 @@ enum Command {
     Report(report::Args),
     /// Run a model as an agent on task instances in sandboxes, write trajectories and predictions, grade them
     Agent(agent::Args),
+    /// Serve a read-only web page of trajectories, evaluations and training runs on 127.0.0.1
+    View(view::Args),
+    /// Print a shell completion script: `srl completions bash > /etc/bash_completion.d/srl`
+    Completions(CompletionsArgs),
+}
+
+#[derive(clap::Args)]
+struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    shell: clap_complete::Shell,
+}
+
+fn completions(args: CompletionsArgs) -> Result<Outcome> {
+    use clap::CommandFactory;
+    let mut stdout = io::stdout().lock();
+    clap_complete::generate(args.shell, &mut Cli::command(), "srl", &mut stdout);
+    stdout.flush()?;
+    Ok(Outcome::Clean)
 }
 
 /// `--context-rounds`: a number of previous rounds, or `all`.
@@ -114,6 +134,8 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Report(args) => report::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::Completions(args) => completions(args),
+        Command::View(args) => view::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

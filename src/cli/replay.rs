@@ -33,7 +33,7 @@ pub struct Args {
     /// Apply the test patch to the final state and run the tests: does the trajectory resolve its task?
     #[arg(long)]
     grade: bool,
-    /// Print the per-step similarities too
+    /// Print the per-step similarities too, and a diff of each observation that differs
     #[arg(long)]
     steps: bool,
 }
@@ -77,6 +77,11 @@ pub fn run(args: Args) -> Result<Outcome> {
                             "\n  step {:>2} {:<20} similarity {:.3}",
                             step.step, step.tool, step.similarity
                         ));
+                        if let Some(divergence) = &step.divergence {
+                            for diff_line in divergence.lines() {
+                                line.push_str(&format!("\n      {diff_line}"));
+                            }
+                        }
                     }
                 }
                 let mut resolved = true;

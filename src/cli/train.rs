@@ -1,7 +1,6 @@
 //! `srl train`: SFT / SRL training of a candle student on step instances, configured by a TOML
 //! file (`--print-default-config` shows every key with its default), resumable with `--resume`.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -72,30 +71,34 @@ pub fn run(args: Args) -> Result<Outcome> {
     config.out = args.out.unwrap_or(config.out);
     config.seed = args.seed.unwrap_or(config.seed);
     config.validate()?;
-    let live = std::io::stderr().is_terminal();
-    let state = run_training(&config, args.resume.is_some(), args.stop_after_steps, &mut |event| match event {
-        Event::Message(text) => eprintln!("{text}"),
-        Event::Eval(result) => println!(
-            "eval {:<9}: mean reward {:.3}, format errors {:.0}%, exact {:.0}% over {} held-out steps ({:.0} s)",
-            result.label,
-            result.mean_reward,
-            100.0 * result.format_error_rate,
-            100.0 * result.exact_match_rate,
-            result.instances,
-            result.seconds
-        ),
+    let progress = super::progress::Progress::new(None, "steps");
+    let mut sized = false;
+    let state = run_training(&config, args.resume.is_some(), args.stop_after_steps, &mut |event| {
+        match event {
+        Event::Message(text) => progress.line(&text),
+        Event::Eval(result) => progress.suspend(|| {
+            println!(
+                "eval {:<9}: mean reward {:.3} ± {:.3}, format errors {:.0}%, exact {:.0}% over {} held-out steps ({:.0} s)",
+                result.label,
+                result.mean_reward,
+                result.reward_std_error,
+                100.0 * result.format_error_rate,
+                100.0 * result.exact_match_rate,
+                result.instances,
+                result.seconds
+            )
+        }),
         Event::Step { metrics, total_steps } => {
-            // On a terminal the bar stays on the last line and each step's figures scroll above it.
-            if live {
-                eprint!("\r\x1b[2K");
+            progress.suspend(|| println!("{}", step_line(metrics, total_steps)));
+            if !sized {
+                progress.set_total(total_steps as u64, metrics.step as u64);
+                sized = true;
             }
-            println!("{}", step_line(metrics, total_steps));
-            if live {
-                eprint!("{}", progress_bar(metrics.step + 1, total_steps));
-                let _ = std::io::stderr().flush();
-            }
+            progress.inc(1);
         }
+    }
     })?;
+    progress.finish();
     let status = if state.finished { "finished" } else { "stopped (continue with --resume)" };
     println!(
         "{status}: {} steps done; metrics in {}, checkpoint (Hugging Face layout) in {}; plots: srl report {}",
@@ -105,12 +108,6 @@ pub fn run(args: Args) -> Result<Outcome> {
         config.out.display()
     );
     Ok(Outcome::Clean)
-}
-
-fn progress_bar(done: usize, total: usize) -> String {
-    let width = 30;
-    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
-    format!("[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled))
 }
 
 fn step_line(m: &StepMetrics, total: usize) -> String {

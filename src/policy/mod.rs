@@ -11,6 +11,7 @@
 pub mod chat;
 pub mod contract;
 pub mod device;
+pub mod hub;
 pub mod load;
 pub mod logprob;
 pub mod model;

@@ -78,12 +78,20 @@ impl OutputContract {
     }
 
     /// Where the reply ends in `generated` (the text after the prefix): just past the first
-    /// complete action after `</think>`, or `None` while there is none yet.
+    /// complete action after `</think>`, or just past a second think tag before any action
+    /// (the reply is broken for good: more text cannot mend it), or `None` while neither is
+    /// there yet.
     pub fn reply_end(&self, generated: &str) -> Option<usize> {
         let response = self.response(generated);
         let think_end = response.find(THINK_CLOSE)? + THINK_CLOSE.len();
-        let end = think_end + first_action_end(&response[think_end..])?;
-        end.checked_sub(self.response_prefix.len())
+        let rest = &response[think_end..];
+        let action = first_action_end(rest);
+        let second_tag = [THINK_OPEN, THINK_CLOSE].iter().filter_map(|tag| rest.find(tag).map(|i| i + tag.len())).min();
+        let end = match (action, second_tag) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        (think_end + end).checked_sub(self.response_prefix.len())
     }
 
     /// `generated` cut where the reply ends (unchanged when no action is complete).
@@ -174,6 +182,12 @@ mod tests {
         assert!(cut.ends_with("</parameter>\n</function>"), "{cut:?}");
         assert_eq!(contract.check(&contract.response(cut)).unwrap().thought, "look");
         assert_eq!(contract.reply_end("still thinking <function=bash>"), None, "no </think> yet");
+        let looping = "<function=bash>\n<parameter=command>ls</parameter>\n</function>\n</think>\n</think>\n</think>";
+        assert_eq!(
+            contract.cut(looping),
+            &looping[..looping.len() - "\n</think>".len()],
+            "ends at the second </think>"
+        );
         assert_eq!(OutputContract::default().reply_end("<think>a</think>```bash\nls\n```\nmore"), Some(30));
     }
 

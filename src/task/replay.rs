@@ -4,7 +4,8 @@
 //! The comparison is `reward::execution::output_similarity` (difflib's ratio after normalising
 //! line ends and trailing whitespace, over the first few thousand characters): enough to tell a
 //! reproduced output from a different one without quadratic work on megabyte logs. Replay
-//! does not judge the result; the caller grades the final diff if it wants to.
+//! does not judge the result; the caller grades the final diff if it wants to. A step that
+//! differs carries a unified diff of the two observations (`similar`), so a person sees how.
 
 use std::time::Duration;
 
@@ -24,6 +25,28 @@ pub struct StepReplay {
     pub exit_code: Option<i64>,
     /// Similarity of the new observation to the recorded one, in [0, 1].
     pub similarity: f64,
+    /// Where the two differ, as a unified diff (recorded → replayed, cut to
+    /// [`DIVERGENCE_LINES`] lines); absent when they are identical.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergence: Option<String>,
+}
+
+/// Lines of a step's divergence report kept.
+pub const DIVERGENCE_LINES: usize = 40;
+
+/// A unified diff of two observations, line ends and trailing blanks normalised, cut to
+/// [`DIVERGENCE_LINES`] lines with a count of the rest.
+pub fn divergence(recorded: &str, replayed: &str) -> String {
+    let normalise = |text: &str| text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n";
+    let (recorded, replayed) = (normalise(recorded), normalise(replayed));
+    let diff = similar::TextDiff::from_lines(&recorded, &replayed);
+    let text = diff.unified_diff().context_radius(1).header("recorded", "replayed").to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines.iter().take(DIVERGENCE_LINES).copied().collect::<Vec<_>>().join("\n");
+    if lines.len() > DIVERGENCE_LINES {
+        out.push_str(&format!("\n… {} more diff lines", lines.len() - DIVERGENCE_LINES));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,13 +79,16 @@ pub async fn replay<S: Sandbox>(
     let mut steps = Vec::with_capacity(trajectory.steps.len());
     for (idx, step) in trajectory.steps.iter().enumerate() {
         let output = run_action(sandbox, &mut tools, &step.action, &limits).await?;
-        let similarity = output_similarity(strip_prefix(&output.observation), strip_prefix(&step.observation));
+        let (replayed, recorded) = (strip_prefix(&output.observation), strip_prefix(&step.observation));
+        let similarity = output_similarity(replayed, recorded);
+        let divergence = (similarity < 1.0).then(|| divergence(recorded, replayed));
         steps.push(StepReplay {
             step: idx,
             tool: step.action.tool.clone(),
             recorded_exit_code: step.exit_code,
             exit_code: output.exit_code,
             similarity,
+            divergence,
         });
     }
     let n = steps.len().max(1) as f64;
@@ -76,4 +102,23 @@ pub async fn replay<S: Sandbox>(
         identical_steps,
         diff: sandbox.work_tree().diff()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divergence_shows_the_changed_lines_in_context() {
+        let recorded = "collected 3 items\ntest_a PASSED\ntest_b PASSED  \r\n";
+        let replayed = "collected 3 items\ntest_a PASSED\ntest_b FAILED\n";
+        let report = divergence(recorded, replayed);
+        assert!(report.starts_with("--- recorded\n+++ replayed\n"), "{report}");
+        assert!(report.contains("-test_b PASSED\n+test_b FAILED"), "{report}");
+        assert!(!report.contains("collected"), "one line of context only: {report}");
+        let long: String = (0..200).map(|i| format!("{i}\n")).collect();
+        let cut = divergence(&long, "");
+        assert!(cut.ends_with("more diff lines"), "{cut}");
+        assert_eq!(cut.lines().count(), DIVERGENCE_LINES + 1);
+    }
 }

@@ -42,8 +42,10 @@ impl Mode {
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     pub mode: Mode,
-    /// The student: a Hugging Face directory or a .gguf file.
+    /// The student: a Hugging Face directory, a .gguf file, or a Hub id in the local cache.
     pub model: PathBuf,
+    /// The revision of a Hub id `model` (branch, tag or commit); unset: `main`.
+    pub model_revision: Option<String>,
     /// Step instances (`srl steps` output).
     pub steps: PathBuf,
     /// Run directory: metrics, evaluations, checkpoints.
@@ -144,6 +146,10 @@ pub struct SrlConfig {
     pub min_group_std: f64,
     /// Dynamic sampling: at most this many sampling rounds per step to fill the batch.
     pub max_sampling_rounds: usize,
+    /// `rollouts.jsonl` holds every group of the run's first this-many steps (0 = none).
+    pub log_rollout_steps: usize,
+    /// Characters of each completion kept in `rollouts.jsonl`.
+    pub log_rollout_chars: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,6 +202,7 @@ impl Default for TrainConfig {
         TrainConfig {
             mode: Mode::Srl,
             model: PathBuf::from("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            model_revision: None,
             steps: PathBuf::from("steps.jsonl"),
             out: PathBuf::from("runs/train"),
             seed: 0,
@@ -239,6 +246,8 @@ impl Default for SrlConfig {
             max_grad_norm: 1.0,
             min_group_std: 1e-4,
             max_sampling_rounds: 3,
+            log_rollout_steps: 1000,
+            log_rollout_chars: 4000,
         }
     }
 }
@@ -285,11 +294,14 @@ pub const DEFAULT_TOML: &str = r#"# srl train configuration. Every key is option
 # rlvr: GRPO with the outcome reward (whole agent episodes graded by the tasks' tests; the
 # tasks come from reward.tasks). srl-then-rlvr: SRL, then RLVR.
 mode = "srl"
-# The student: a Hugging Face directory (config.json, *.safetensors, tokenizer.json) or a .gguf file.
+# The student: a Hugging Face directory (config.json, *.safetensors, tokenizer.json), a .gguf file,
+# or a Hub id (Org/Name) found in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME); never downloaded.
 model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+# The revision of a Hub id: a branch, tag or commit in the cache (unset: main).
+# model_revision = "main"
 # Step instances written by `srl steps`.
 steps = "steps.jsonl"
-# Run directory: config.toml, metrics.jsonl, eval.jsonl, checkpoint/ (Hugging Face layout), state/.
+# Run directory: config.toml, metrics.jsonl, eval.jsonl, rollouts.jsonl (SRL), checkpoint/ (Hugging Face layout), state/.
 out = "runs/train"
 seed = 0
 # Text every response starts with, prefilled after the prompt (e.g. "<think>\n"); it counts as
@@ -339,6 +351,8 @@ passes = 1                    # optimisation passes per batch
 max_grad_norm = 1.0
 min_group_std = 1e-4          # dynamic sampling: drop groups whose reward std is at most this
 max_sampling_rounds = 3       # dynamic sampling: sampling rounds per step to fill the batch
+log_rollout_steps = 1000      # rollouts.jsonl holds every group of the first N steps (0 = none)
+log_rollout_chars = 4000      # characters kept of each completion in rollouts.jsonl
 
 [sft]
 train_steps = 20

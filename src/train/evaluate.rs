@@ -22,6 +22,10 @@ pub struct EvalResult {
     pub label: String,
     pub instances: usize,
     pub mean_reward: f64,
+    /// Standard error of `mean_reward` over the prompts (their spread / √n): differences
+    /// between evaluations smaller than about twice this are within sampling noise.
+    #[serde(default)]
+    pub reward_std_error: f64,
     pub format_error_rate: f64,
     /// Mean similarity over the format-valid completions.
     pub mean_similarity: Option<f64>,
@@ -45,7 +49,7 @@ pub fn evaluate(
     let started = Instant::now();
     let stop: Vec<u32> = tokenizer.stop_ids.iter().copied().collect();
     let sampling = SamplingConfig { temperature: 0.0, top_p: 1.0, top_k: 0, max_new_tokens, seed: 0 };
-    let (mut total, mut errors, mut exact) = (0.0, 0usize, 0usize);
+    let (mut rewards, mut errors, mut exact) = (Vec::with_capacity(prompts.len()), 0usize, 0usize);
     let mut similarities = Vec::new();
     for chunk in prompts.chunks(EVAL_BATCH) {
         let rows: Vec<Vec<u32>> = chunk.iter().map(|p| p.ids.clone()).collect();
@@ -56,17 +60,20 @@ pub fn evaluate(
             let generated = tokenizer.decode(&ids)?;
             let text = contract.response(contract.cut(&generated));
             let scored = step_reward(&prompt.instance.target, &text, reward);
-            total += scored.reward;
+            rewards.push(scored.reward);
             errors += usize::from(!scored.format_ok);
             exact += usize::from(scored.similarity == Some(1.0));
             similarities.extend(scored.similarity);
         }
     }
     let n = prompts.len().max(1) as f64;
+    let (mean_reward, std) = super::grpo::mean_std(&rewards);
     Ok(EvalResult {
         label: label.to_string(),
         instances: prompts.len(),
-        mean_reward: total / n,
+        mean_reward,
+        // The sample standard deviation over √n: the population one over √(n − 1).
+        reward_std_error: if rewards.len() > 1 { std / (n - 1.0).sqrt() } else { 0.0 },
         format_error_rate: errors as f64 / n,
         mean_similarity: super::srl::mean(&similarities),
         exact_match_rate: exact as f64 / n,

@@ -19,6 +19,7 @@ use super::grpo::AdvantageConfig;
 use super::loss::LossConfig;
 use super::optim::AdamW;
 use super::rlvr::{rlvr_step, RlvrOptions, TrainingPolicy};
+use super::rollouts::{self, RolloutLog};
 use super::sft::{sft_batch, target_ids};
 use super::srl::{mean, reward_summary, sample_step, Prompt, RolloutOptions, RolloutReward, RolloutStats};
 use super::student::Student;
@@ -111,6 +112,13 @@ pub fn run(
     if !resume {
         crate::atomic::write_file(&out.join("config.toml"), config.to_toml()?.as_bytes())?;
     }
+    // A Hub id becomes its snapshot in the local cache, once, for everything below.
+    let resolved = TrainConfig {
+        model: crate::policy::hub::resolve(&config.model, config.model_revision.as_deref())
+            .with_context(|| format!("model {}", config.model.display()))?,
+        ..config.clone()
+    };
+    let config = &resolved;
     let tokenizer = if config.model.is_dir() {
         TextTokenizer::from_hf(&config.model)?
     } else {
@@ -156,6 +164,7 @@ pub fn run(
     let (metrics_path, eval_path) = (out.join("metrics.jsonl"), out.join("eval.jsonl"));
     checkpoint::truncate_lines(&metrics_path, state.global_step)?;
     checkpoint::truncate_lines(&eval_path, state.evals_done.len())?;
+    rollouts::truncate_from_step(&out.join("rollouts.jsonl"), state.global_step)?;
 
     let instances = read_instances(&config.steps)?;
     let (train, held_out) = split(&instances, config.eval.holdout_trajectories);
@@ -526,6 +535,8 @@ impl Trainer<'_, '_> {
             let seed = config.seed.wrapping_mul(1_000_003).wrapping_add(1 + 64 * self.state.global_step as u64);
             let (mut batch, stats) =
                 sample_step(&loaded.model, tokenizer, prompts, &mut self.state.srl_cursor, &options, seed, &mut score)?;
+            let log = RolloutLog { max_steps: cfg.log_rollout_steps, max_chars: cfg.log_rollout_chars };
+            rollouts::append(&config.out.join("rollouts.jsonl"), log, "srl", self.state.global_step, &stats.groups)?;
             let update_started = Instant::now();
             let mut kl_to_initial = None;
             if let (Some(reference), false) = (&reference, batch.prompts.is_empty()) {

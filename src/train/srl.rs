@@ -64,6 +64,20 @@ pub struct RolloutStats {
     pub generated_tokens: usize,
     pub seconds_generation: f64,
     pub seconds_reward: f64,
+    /// Every group sampled, kept or dropped, for `rollouts.jsonl`.
+    pub groups: Vec<SampledGroup>,
+}
+
+/// One prompt's rollouts as sampled and scored; `advantages` is empty for a dropped group.
+#[derive(Debug, Clone)]
+pub struct SampledGroup {
+    pub step_id: String,
+    pub instance_id: Option<String>,
+    pub target: String,
+    pub round: usize,
+    pub completions: Vec<String>,
+    pub rewards: Vec<RolloutReward>,
+    pub advantages: Vec<f64>,
 }
 
 /// Samples and scores until `prompts_per_step` groups are kept or the rounds run out. `cursor`
@@ -106,7 +120,8 @@ pub fn sample_step(
             scored.push((chosen[row / g].instance, options.contract.response(options.contract.cut(&generated))));
         }
         let mut rewards = Vec::with_capacity(rows.len());
-        for reward in score(&scored)? {
+        let scores = score(&scored)?;
+        for reward in scores.iter().copied() {
             stats.format_errors += usize::from(!reward.format_ok);
             stats.similarities.extend(reward.similarity);
             stats.executions.extend(reward.execution);
@@ -115,17 +130,31 @@ pub fn sample_step(
         stats.seconds_reward += started.elapsed().as_secs_f64();
         for (group, group_rewards) in rewards.chunks(g).enumerate() {
             stats.sampled_groups += 1;
+            let instance = chosen[group].instance;
+            let rows_of_group = group * g..(group + 1) * g;
+            let mut record = SampledGroup {
+                step_id: instance.id.clone(),
+                instance_id: instance.instance_id.clone(),
+                target: instance.target.clone(),
+                round,
+                completions: scored[rows_of_group.clone()].iter().map(|(_, text)| text.clone()).collect(),
+                rewards: scores[rows_of_group].to_vec(),
+                advantages: Vec::new(),
+            };
             if !keep_group(group_rewards, options.min_group_std) {
+                stats.groups.push(record);
                 continue;
             }
             stats.kept_groups += 1;
-            for (k, advantage) in advantages(group_rewards, &options.advantage).into_iter().enumerate() {
+            record.advantages = advantages(group_rewards, &options.advantage);
+            for (k, advantage) in record.advantages.iter().copied().enumerate() {
                 let row = group * g + k;
                 batch.prompts.push(rows[row].clone());
                 batch.completions.push(completions[row].token_ids.clone());
                 batch.old_logprobs.push(completions[row].logprobs.clone());
                 batch.advantages.push(advantage as f32);
             }
+            stats.groups.push(record);
         }
         stats.rewards.extend(rewards);
     }

@@ -17,6 +17,7 @@ mod nebius;
 mod openai_chat;
 mod openhands;
 mod openhands_completions;
+pub mod origin;
 pub mod outcome;
 pub mod problem;
 pub mod read;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::{render, Action};
 
 pub use detect::Format;
+pub use origin::IdSource;
 
 /// The `schema` value of every record this version writes.
 pub const SCHEMA: &str = "srl.trajectory/1";
@@ -42,6 +44,10 @@ pub struct Trajectory {
     pub id: String,
     /// The benchmark instance the trajectory solves, when the source names it.
     pub instance_id: Option<String>,
+    /// Where `instance_id` came from: `record`, `file name` (SWE-agent 0.x names a `.traj`
+    /// after its instance and keeps the id nowhere else) or `folder name` (`trajs/<id>/…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id_source: Option<IdSource>,
     /// Which importer read it (`swe-agent`, `mini-swe-agent`, `swe-smith`, `openhands`, …).
     pub source_format: String,
     /// The file it came from, as given on the command line, with `#N` for record N of a multi-record file.
@@ -168,6 +174,7 @@ impl Parsed {
         Trajectory {
             schema: SCHEMA.to_string(),
             id: format!("{name}.{:08x}", hash.finish() as u32),
+            instance_id_source: self.instance_id.as_ref().map(|_| IdSource::Record),
             instance_id: self.instance_id,
             source_format: format.name().to_string(),
             source,

@@ -10,7 +10,7 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use serde_json::Value;
 
 use super::detect::{self, Format};
-use super::{dataset, outcome, Trajectory};
+use super::{dataset, origin, outcome, Trajectory};
 
 /// File extensions that may hold trajectories, besides the record streams of
 /// [`dataset::layout`] (parquet, compressed JSONL); everything else met while walking a
@@ -307,6 +307,14 @@ fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: Str
             let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
             let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(file, format));
             trajectory.resolved = outcome::resolved(value);
+            if trajectory.instance_id.is_none() {
+                // After the id is made, so that it stays what the content and the record give.
+                let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
+                if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
+                    trajectory.instance_id = Some(id);
+                    trajectory.instance_id_source = Some(source);
+                }
+            }
             Outcome::Imported { trajectory: Box::new(trajectory), steps, skipped_turns }
         }
     }
@@ -323,10 +331,31 @@ fn source(file: &Path, record: Option<usize>) -> String {
 /// Decodes a whole-file JSON or YAML document; the error says which and where.
 fn decode_document(file: &Path, bytes: &[u8]) -> Result<Value, String> {
     if matches!(extension(file), "yaml" | "yml") {
-        return serde_yaml::from_slice::<Value>(bytes).map_err(|e| format!("invalid YAML: {e}"));
+        return serde_yaml_ng::from_slice::<Value>(bytes).map_err(|e| format!("invalid YAML: {e}"));
     }
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()));
     }
     serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+/// One decoded record as the trajectory `import_paths` would make of it: an `srl.trajectory/1`
+/// record as it is, any other format through its importer (`record` is the 1-based line or
+/// element of a multi-record file). `Ok(None)` when the record is no trajectory at all.
+pub fn trajectory_of(file: &Path, value: Value, record: Option<usize>) -> Result<Option<Trajectory>, String> {
+    if value.get("schema").and_then(Value::as_str) == Some(super::SCHEMA) {
+        return serde_json::from_value(value).map(Some).map_err(|e| format!("invalid {} record: {e}", super::SCHEMA));
+    }
+    let Some(format) = detect::sniff(&value) else { return Ok(None) };
+    let parsed = format.parse(&value).map_err(|reason| format!("{} record: {reason}", format.name()))?;
+    let source = match record {
+        Some(n) => format!("{}#{n}", file.display()),
+        None => file.display().to_string(),
+    };
+    Ok(Some(parsed.into_trajectory(format, source, &fallback_name(file, format))))
+}
+
+/// [`decode_document`] for callers outside this module (a whole JSON or YAML file).
+pub fn decode_file(file: &Path, bytes: &[u8]) -> Result<Value, String> {
+    decode_document(file, bytes)
 }

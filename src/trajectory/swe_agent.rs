@@ -303,7 +303,7 @@ mod tests {
     fn load(rel: &str) -> Value {
         let text = std::fs::read_to_string(Path::new(FIXTURES).join(rel)).unwrap();
         if rel.ends_with(".yaml") {
-            serde_yaml::from_str::<Value>(&text).unwrap()
+            serde_yaml_ng::from_str::<Value>(&text).unwrap()
         } else {
             serde_json::from_str(&text).unwrap()
         }
@@ -465,7 +465,7 @@ mod tests {
             let records: Vec<Value> = if file.ends_with(".jsonl") {
                 text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
             } else if file.ends_with(".yaml") {
-                vec![serde_yaml::from_str(&text).unwrap()]
+                vec![serde_yaml_ng::from_str(&text).unwrap()]
             } else {
                 vec![serde_json::from_str(&text).unwrap()]
             };

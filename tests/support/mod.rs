@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod parquet_file;
 pub mod tiny;
 
@@ -43,12 +44,17 @@ impl TestContext {
 
     /// Runs `srl ARGS` in the temporary directory.
     pub fn srl(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_srl"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("SRL_LOG")
-            .output()
-            .expect("run srl");
+        self.srl_with_env(args, &[])
+    }
+
+    /// Runs `srl ARGS` in the temporary directory with `env` set.
+    pub fn srl_with_env(&self, args: &[&str], env: &[(&str, &Path)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_srl"));
+        command.args(args).current_dir(self.dir.path()).env_remove("SRL_LOG");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let out = command.output().expect("run srl");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: self.redact(&String::from_utf8_lossy(&out.stdout)),

@@ -4,7 +4,8 @@
 //! `parse(test_output) -> StatusMap` that ports the semantics of the matching SWE-bench parser
 //! (`swebench/harness/log_parsers`), so that the test ids it produces are the ids SWE-bench wrote
 //! into FAIL_TO_PASS / PASS_TO_PASS. Where a framework file deviates from SWE-bench, its module
-//! doc says how and why. [`layout`] and [`openhands`] deal with what wraps the test output
+//! doc says how and why; [`swebench`] holds the harness's own parsers unchanged, for grading
+//! SWE-bench instances exactly as the harness did. [`layout`] and [`openhands`] deal with what wraps the test output
 //! (harness markers, `bash -x` traces, python-logging lines); the parsers only see the runner's
 //! own output.
 //!
@@ -17,6 +18,7 @@ pub mod go;
 pub mod layout;
 pub mod openhands;
 pub mod pytest;
+pub mod swebench;
 pub mod sympy;
 
 use std::collections::BTreeMap;
@@ -68,19 +70,43 @@ pub enum Parser {
     Sympy,
     Cargo,
     Go,
+    /// One of the SWE-bench harness's own parsers, quirks included ([`swebench`]): what a
+    /// SWE-bench instance is graded with, chosen by its repository's spec.
+    Swebench(swebench::Harness),
 }
 
 impl Parser {
-    pub const ALL: [Parser; 5] = [Parser::Pytest, Parser::Django, Parser::Sympy, Parser::Cargo, Parser::Go];
+    pub const ALL: [Parser; 12] = [
+        Parser::Pytest,
+        Parser::Django,
+        Parser::Sympy,
+        Parser::Cargo,
+        Parser::Go,
+        Parser::Swebench(swebench::Harness::Pytest),
+        Parser::Swebench(swebench::Harness::PytestOptions),
+        Parser::Swebench(swebench::Harness::PytestV2),
+        Parser::Swebench(swebench::Harness::Django),
+        Parser::Swebench(swebench::Harness::Sympy),
+        Parser::Swebench(swebench::Harness::Seaborn),
+        Parser::Swebench(swebench::Harness::Matplotlib),
+    ];
 
-    /// The name used on the command line (`--parser pytest`).
+    /// The name used on the command line (`--parser pytest`, `--parser swebench-pytest_options`).
     pub fn name(self) -> &'static str {
+        use swebench::Harness;
         match self {
             Parser::Pytest => "pytest",
             Parser::Django => "django",
             Parser::Sympy => "sympy",
             Parser::Cargo => "cargo",
             Parser::Go => "go",
+            Parser::Swebench(Harness::Pytest) => "swebench-pytest",
+            Parser::Swebench(Harness::PytestOptions) => "swebench-pytest_options",
+            Parser::Swebench(Harness::PytestV2) => "swebench-pytest_v2",
+            Parser::Swebench(Harness::Django) => "swebench-django",
+            Parser::Swebench(Harness::Sympy) => "swebench-sympy",
+            Parser::Swebench(Harness::Seaborn) => "swebench-seaborn",
+            Parser::Swebench(Harness::Matplotlib) => "swebench-matplotlib",
         }
     }
 
@@ -99,6 +125,7 @@ impl Parser {
             Parser::Sympy => sympy::parse(test_output),
             Parser::Cargo => cargo::parse(test_output),
             Parser::Go => go::parse(test_output),
+            Parser::Swebench(harness) => harness.parse(test_output),
         }
     }
 }
