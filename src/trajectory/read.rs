@@ -1,5 +1,5 @@
-//! Reading trajectory files from disk: walking directories, decoding JSON, JSONL and YAML,
-//! choosing the format, and turning every failure into a [`Problem`] that names the file and
+//! Reading trajectory files from disk: walking directories, decoding JSON, JSONL and YAML
+//! (and, through [`dataset`], parquet and compressed JSONL), choosing the format, and turning every failure into a [`Problem`] that names the file and
 //! the record, so one bad file never stops an import (unless the caller asks for `strict`).
 
 use std::fs;
