@@ -175,6 +175,7 @@ pub fn to_trajectory(episode: &Episode, source: &str) -> Trajectory {
         steps,
         submission: Some(episode.submission.clone()).filter(|s| !s.trim().is_empty()),
         exit_status: Some(episode.termination.exit_status().to_string()),
+        resolved: None,
         usage: Some(episode.usage()),
         rejected_after_last_step: rejected,
     }

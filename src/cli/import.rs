@@ -10,7 +10,8 @@ use crate::trajectory::{detect, Format};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files or directories (searched recursively for .traj, .json, .jsonl, .yaml)
+    /// Files or directories (searched recursively for .traj, .json, .jsonl, .yaml, .parquet,
+    /// .jsonl.gz, .jsonl.zst)
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Source format; `auto` sniffs each record

@@ -21,6 +21,10 @@ pub struct Args {
     /// Observations longer than this (in characters) keep only their head and tail
     #[arg(long, default_value_t = 4000)]
     max_observation_chars: usize,
+    /// Keep only trajectories whose source dataset marks them resolved (`resolved`, `target`);
+    /// the others, and those with no outcome, are dropped and counted
+    #[arg(long)]
+    only_resolved: bool,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -30,6 +34,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let mut out = Output::create(&args.output)?;
     let mut stats = StepStats::default();
     let mut problems = 0usize;
+    let mut dropped = 0usize;
     let mut write_error = None;
     crate::jsonl::for_each_record::<Trajectory, _, _>(input, |line, record| {
         let trajectory = match record.and_then(check_schema) {
@@ -40,6 +45,10 @@ pub fn run(args: Args) -> Result<Outcome> {
                 return Ok(());
             }
         };
+        if args.only_resolved && trajectory.resolved != Some(true) {
+            dropped += 1;
+            return Ok(());
+        }
         for instance in build_instances(&trajectory, &options, &mut stats) {
             if let Err(e) = crate::jsonl::write_record(&mut out, &instance) {
                 write_error.get_or_insert(e);
@@ -53,11 +62,14 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     out.finish()?;
     let mut line = stats.line();
+    if args.only_resolved {
+        line.push_str(&format!(", {dropped} trajectories dropped as not resolved"));
+    }
     if problems > 0 {
         line.push_str(&format!(", {problems} bad lines"));
     }
     super::summary(&line, args.output.as_os_str() == "-");
-    if stats.trajectories == 0 && problems == 0 {
+    if stats.trajectories == 0 && problems == 0 && dropped == 0 {
         bail!("{} holds no trajectories", args.input.display());
     }
     Ok(if problems == 0 { Outcome::Clean } else { Outcome::Problems })

@@ -8,15 +8,20 @@
 //! those default to empty; `image_name` (SWE-smith) and `test_command` (`srl`'s own tasks) are
 //! optional extensions.
 //!
+//! They load from the files SWE-bench ships in too: parquet (every column a string, the test
+//! lists JSON-encoded), compressed JSONL, and folders of shards.
+//!
 //! Loading is all-or-nothing: a task set with a broken instance is a broken task set, so the
 //! first bad record is an error naming the file, the record, the instance id and the field.
 //! Only [`load_instances`] touches the disk; [`parse_instances`] takes the text.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::trajectory::dataset::{self, Compression, Layout};
 
 /// One task instance. Field names are SWE-bench's, so the type reads and writes their files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,10 +82,63 @@ impl TryFrom<Value> for Instance {
     }
 }
 
-/// Reads the instances in `path` (JSONL, a JSON list, or a JSON object keyed by instance id).
+/// Reads the instances in `path`: JSONL, a JSON list, or a JSON object keyed by instance id;
+/// a parquet file or compressed JSONL (`.jsonl.gz`, `.jsonl.zst`), as Hugging Face publishes
+/// SWE-bench; or a folder of such shards (`data/test-*.parquet`), read in name order.
 pub fn load_instances(path: &Path) -> Result<Vec<Instance>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
-    parse_instances(&text, &path.display().to_string()).map_err(anyhow::Error::msg)
+    if path.is_dir() {
+        let mut shards = Vec::new();
+        shard_files(path, &mut shards)?;
+        if shards.is_empty() {
+            bail!("{} holds no parquet or JSONL files of instances", path.display());
+        }
+        shards.sort();
+        let mut instances = Vec::new();
+        for shard in shards {
+            instances.extend(load_instances(&shard)?);
+        }
+        return Ok(instances);
+    }
+    match dataset::layout(path) {
+        Some(layout @ (Layout::Parquet | Layout::Jsonl(Compression::Gzip | Compression::Zstd))) => {
+            load_records(path, layout)
+        }
+        _ => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
+            parse_instances(&text, &path.display().to_string()).map_err(anyhow::Error::msg)
+        }
+    }
+}
+
+/// Every file below `dir` that holds records (parquet, JSONL plain or compressed).
+fn shard_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list directory {}", dir.display()))? {
+        let path = entry.with_context(|| format!("cannot list directory {}", dir.display()))?.path();
+        if path.is_dir() {
+            shard_files(&path, out)?;
+        } else if dataset::layout(&path).is_some() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Instances streamed from a parquet file or compressed JSONL, one per row or line.
+fn load_records(path: &Path, layout: Layout) -> Result<Vec<Instance>> {
+    let file = path.display().to_string();
+    let mut instances = Vec::new();
+    dataset::for_each_record(path, layout, &mut |number, record| {
+        let place = match number {
+            Some(n) => format!("{file}: record {n}"),
+            None => file.clone(),
+        };
+        let value = record.map_err(|e| anyhow!("{place}: {e}"))?;
+        let id = value.get("instance_id").and_then(Value::as_str).unwrap_or("no instance_id").to_string();
+        let instance = Instance::try_from(value).map_err(|e| anyhow!("{place} ({id}): {e}"))?;
+        instances.push(instance);
+        Ok(())
+    })?;
+    Ok(instances)
 }
 
 /// Parses the instances in `text`; `file` names it in errors

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{mini_swe_agent, openhands, openhands_completions, swe_agent, swe_smith, Parsed};
+use super::{mini_swe_agent, nebius, openai_chat, openhands, openhands_completions, swe_agent, swe_smith, Parsed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -20,10 +20,21 @@ pub enum Format {
     OpenHands,
     /// OpenHands `llm_completions/<id>/*.json`: one LLM request + response.
     OpenHandsCompletions,
+    /// nebius/SWE-agent-trajectories rows: SWE-agent 0.x runs as a `trajectory` of `{role, text}`.
+    Nebius,
+    /// OpenAI tool-calling chats (`trajectory` or `messages` with `tool_calls`): SWE-Zero, SWE-smith `tool`.
+    OpenAiChat,
 }
 
-pub const ALL: [Format; 5] =
-    [Format::SweAgent, Format::MiniSweAgent, Format::SweSmith, Format::OpenHands, Format::OpenHandsCompletions];
+pub const ALL: [Format; 7] = [
+    Format::SweAgent,
+    Format::MiniSweAgent,
+    Format::SweSmith,
+    Format::OpenHands,
+    Format::OpenHandsCompletions,
+    Format::Nebius,
+    Format::OpenAiChat,
+];
 
 impl Format {
     pub fn name(self) -> &'static str {
@@ -33,6 +44,8 @@ impl Format {
             Format::SweSmith => "swe-smith",
             Format::OpenHands => "openhands",
             Format::OpenHandsCompletions => "openhands-completions",
+            Format::Nebius => "nebius-swe-agent",
+            Format::OpenAiChat => "openai-chat",
         }
     }
 
@@ -47,6 +60,8 @@ impl Format {
             Format::SweSmith => swe_smith::parse(record),
             Format::OpenHands => openhands::parse(record),
             Format::OpenHandsCompletions => openhands_completions::parse(record),
+            Format::Nebius => nebius::parse(record),
+            Format::OpenAiChat => openai_chat::parse(record),
         }
     }
 }
@@ -72,6 +87,14 @@ pub fn sniff(record: &Value) -> Option<Format> {
     }
     if openhands::sniff(record) {
         return Some(Format::OpenHands);
+    }
+    // Dataset rows. Both decline `history` (SWE-agent) and, for tool calls, `response`
+    // (completion logs); nebius' messages have `text` where chat messages have `content`.
+    if nebius::sniff(record) {
+        return Some(Format::Nebius);
+    }
+    if openai_chat::sniff(record) {
+        return Some(Format::OpenAiChat);
     }
     None
 }

@@ -111,7 +111,9 @@ pub fn parse(record: &Value) -> Result<Parsed, String> {
         parsed.instance_id = nonempty_string(record, "instance_id");
         let info = record.get("info").filter(|i| i.is_object());
         parsed.submission = info.and_then(|i| nonempty_string(i, "submission"));
-        parsed.exit_status = info.and_then(|i| nonempty_string(i, "exit_status"));
+        // Datasets of such runs keep the exit status as a column of its own.
+        parsed.exit_status =
+            info.and_then(|i| nonempty_string(i, "exit_status")).or_else(|| nonempty_string(record, "exit_status"));
     }
     if parsed.submission.is_none() {
         parsed.submission = submitted_output(&parsed.steps);

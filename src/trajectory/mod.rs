@@ -10,11 +10,15 @@
 //! decoded JSON value: `sniff` (is this record mine?) and `parse` (record → [`Parsed`]).
 //! Reading files, streaming JSONL and choosing the format is [`read`]'s and [`detect`]'s job.
 
+pub mod dataset;
 pub mod detect;
 mod mini_swe_agent;
+mod nebius;
+mod openai_chat;
 mod openhands;
 mod openhands_completions;
 pub mod origin;
+pub mod outcome;
 pub mod problem;
 pub mod read;
 mod swe_agent;
@@ -55,6 +59,10 @@ pub struct Trajectory {
     pub submission: Option<String>,
     /// How the run ended (`submitted`, `Submitted`, `exit_cost`, …), verbatim from the source.
     pub exit_status: Option<String>,
+    /// Whether the run solved its task, when the source dataset says so (`resolved`, `target`;
+    /// see [`outcome`]). Absent when the source has no such field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<bool>,
     /// What the whole run cost, when its producer measured it (`srl agent`); replies rejected
     /// for their format are counted here although they are no steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,6 +182,7 @@ impl Parsed {
             steps: self.steps,
             submission: self.submission,
             exit_status: self.exit_status,
+            resolved: None,
             usage: None,
             rejected_after_last_step: Vec::new(),
         }

@@ -139,7 +139,7 @@ impl Turns<'_> {
 }
 
 /// The exit code in the trailer OpenHands puts on the last line of a command's output.
-fn trailing_exit_code(text: &str) -> Option<i64> {
+pub(super) fn trailing_exit_code(text: &str) -> Option<i64> {
     let last = text.trim_end().rsplit('\n').next()?.trim();
     EXIT_TRAILERS.iter().find_map(|(open, close)| last.strip_prefix(open)?.strip_suffix(close)?.trim().parse().ok())
 }

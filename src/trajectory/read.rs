@@ -1,18 +1,20 @@
-//! Reading trajectory files from disk: walking directories, decoding JSON, JSONL and YAML,
-//! choosing the format, and turning every failure into a [`Problem`] that names the file and
+//! Reading trajectory files from disk: walking directories, decoding JSON, JSONL and YAML
+//! (and, through [`dataset`], parquet and compressed JSONL), choosing the format, and turning every failure into a [`Problem`] that names the file and
 //! the record, so one bad file never stops an import (unless the caller asks for `strict`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use serde_json::Value;
 
 use super::detect::{self, Format};
-use super::{origin, Trajectory};
+use super::{dataset, origin, outcome, Trajectory};
 
-/// File extensions that may hold trajectories; everything else met while walking a directory
-/// is ignored without a word (logs, patches, READMEs).
+/// File extensions that may hold trajectories, besides the record streams of
+/// [`dataset::layout`] (parquet, compressed JSONL); everything else met while walking a
+/// directory is ignored without a word (logs, patches, READMEs).
 const EXTENSIONS: [&str; 5] = ["traj", "json", "jsonl", "yaml", "yml"];
 
 pub struct ImportOptions {
@@ -106,7 +108,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
         let kind = entry.file_type().with_context(|| format!("cannot stat {}", path.display()))?;
         if kind.is_dir() {
             walk(&path, found)?;
-        } else if has_trajectory_extension(&path) {
+        } else if has_trajectory_extension(&path) || dataset::layout(&path).is_some() {
             found.push(path);
         }
     }
@@ -136,7 +138,7 @@ fn fallback_name(path: &Path, format: Format) -> String {
 /// The file name without the extensions trajectory files carry (`x.traj.json` → `x`).
 fn file_stem(path: &Path) -> String {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut stem = name.as_str();
+    let mut stem = dataset::strip_layout_suffix(&name);
     for suffix in [".json", ".jsonl", ".yaml", ".yml", ".traj"] {
         stem = stem.strip_suffix(suffix).unwrap_or(stem);
     }
@@ -154,45 +156,56 @@ struct FileImport<'a> {
 
 impl FileImport<'_> {
     fn run(&mut self) -> Result<()> {
-        let result = if extension(self.file) == "jsonl" { self.run_jsonl() } else { self.run_document() };
+        let result = match dataset::layout(self.file) {
+            Some(layout) => self.run_stream(layout),
+            None => self.run_document(),
+        };
         if self.held_records {
             self.summary.files += 1;
         }
         result
     }
 
-    /// JSONL is streamed line by line. A file found by walking whose first record is not a
-    /// trajectory (predictions, patches) is skipped whole.
-    fn run_jsonl(&mut self) -> Result<()> {
-        let reader = crate::jsonl::open_input(self.file)?;
-        let mut outcome: Result<()> = Ok(());
-        let mut skip_rest = false;
-        let walk_result = crate::jsonl::for_each_record::<Value, _, _>(reader, |line, record| {
-            if skip_rest || outcome.is_err() {
-                return Ok(());
-            }
-            let step = match record {
-                Err(reason) => self.problem(Some(line), reason),
-                Ok(value) => {
-                    if !self.held_records
-                        && self.options.format.is_none()
-                        && detect::sniff(&value).is_none()
-                        && !self.explicit
-                    {
-                        skip_rest = true;
-                        self.summary.other_files += 1;
-                        return Ok(());
-                    }
-                    self.record(&value, Some(line), true)
+    /// JSONL (plain or compressed) and parquet are streamed in a pipeline of batches: a reader
+    /// thread decodes batch k+2, the thread pool imports the records of batch k+1, and this
+    /// thread settles batch k (counts, problems, the sink) in record order. A file found by
+    /// walking whose first record is not a trajectory (predictions, patches, instances) is
+    /// skipped whole.
+    fn run_stream(&mut self, layout: dataset::Layout) -> Result<()> {
+        let (forced, file) = (self.options.format, self.file);
+        let mut pending = Vec::new();
+        let mut stopped = false;
+        dataset::for_each_batch(file, layout, BATCH_RECORDS, &mut |batch| {
+            let settled = std::mem::take(&mut pending);
+            let (imported, go_on) = std::thread::scope(|scope| {
+                let worker = scope.spawn(move || import_batch(batch, forced, file));
+                let go_on = self.settle_batch(settled);
+                (worker.join(), go_on)
+            });
+            pending = imported.map_err(|_| anyhow::anyhow!("importing a record of {} panicked", file.display()))?;
+            stopped = !go_on?;
+            Ok(!stopped)
+        })?;
+        if !stopped {
+            self.settle_batch(pending)?;
+        }
+        Ok(())
+    }
+
+    /// Settles imported records in order. Returns whether to go on: not when the file turned
+    /// out to hold no trajectories.
+    fn settle_batch(&mut self, outcomes: Vec<(Option<usize>, Result<Outcome, String>)>) -> Result<bool> {
+        for (number, outcome) in outcomes {
+            match outcome {
+                Err(reason) => self.problem(number, reason)?,
+                Ok(Outcome::Unknown) if !self.held_records && self.options.format.is_none() && !self.explicit => {
+                    self.summary.other_files += 1;
+                    return Ok(false);
                 }
-            };
-            if let Err(e) = step {
-                outcome = Err(e);
+                Ok(outcome) => self.settle(number, outcome)?,
             }
-            Ok(())
-        });
-        walk_result.with_context(|| format!("failed to read {}", self.file.display()))?;
-        outcome
+        }
+        Ok(true)
     }
 
     fn run_document(&mut self) -> Result<()> {
@@ -221,32 +234,23 @@ impl FileImport<'_> {
     }
 
     fn record(&mut self, value: &Value, record: Option<usize>, numbered: bool) -> Result<()> {
-        let format = match self.options.format.or_else(|| detect::sniff(value)) {
-            Some(format) => format,
-            None => return self.problem(record, "not a trajectory in any known format".to_string()),
-        };
-        let parsed = match format.parse(value) {
-            Ok(parsed) => parsed,
-            Err(reason) => return self.problem(record, format!("{} record: {reason}", format.name())),
-        };
-        self.held_records = true;
-        let source = match (numbered, record) {
-            (true, Some(n)) => format!("{}#{n}", self.file.display()),
-            _ => self.file.display().to_string(),
-        };
-        self.summary.trajectories += 1;
-        self.summary.steps += parsed.steps.len();
-        self.summary.skipped_turns += parsed.skipped_turns;
-        let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(self.file, format));
-        if trajectory.instance_id.is_none() {
-            // After the id is made, so that it stays what the content and the record give.
-            let folder = self.file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
-            if let Some((id, source)) = origin::id_from_names(&file_stem(self.file), folder.as_deref()) {
-                trajectory.instance_id = Some(id);
-                trajectory.instance_id_source = Some(source);
+        let source = if numbered { source(self.file, record) } else { source(self.file, None) };
+        let outcome = import_record(value, self.options.format, self.file, source);
+        self.settle(record, outcome)
+    }
+
+    fn settle(&mut self, record: Option<usize>, outcome: Outcome) -> Result<()> {
+        match outcome {
+            Outcome::Unknown => self.problem(record, "not a trajectory in any known format".to_string()),
+            Outcome::Failed(reason) => self.problem(record, reason),
+            Outcome::Imported { trajectory, steps, skipped_turns } => {
+                self.held_records = true;
+                self.summary.trajectories += 1;
+                self.summary.steps += steps;
+                self.summary.skipped_turns += skipped_turns;
+                (self.sink)(*trajectory)
             }
         }
-        (self.sink)(trajectory)
     }
 
     fn problem(&mut self, record: Option<usize>, reason: String) -> Result<()> {
@@ -257,6 +261,70 @@ impl FileImport<'_> {
         tracing::debug!("{problem}");
         self.summary.problems.push(problem);
         Ok(())
+    }
+}
+
+/// Records imported together, in parallel, when a file is streamed: enough to keep the cores
+/// busy, few enough that memory stays at a few dozen records whatever the file size.
+const BATCH_RECORDS: usize = 32;
+
+/// Imports the records of a streamed batch in parallel, keeping their order.
+fn import_batch(
+    batch: dataset::Batch,
+    forced: Option<Format>,
+    file: &Path,
+) -> Vec<(Option<usize>, Result<Outcome, String>)> {
+    batch
+        .into_par_iter()
+        .map(|(number, record)| {
+            let outcome = record.map(|mut value| {
+                dataset::decode_json_columns(&mut value);
+                import_record(&value, forced, file, source(file, number))
+            });
+            (number, outcome)
+        })
+        .collect()
+}
+
+/// What importing one record came to, worked out without touching the import's state, so that
+/// the records of a batch can be imported in parallel.
+enum Outcome {
+    Imported {
+        trajectory: Box<Trajectory>,
+        steps: usize,
+        skipped_turns: usize,
+    },
+    /// No importer recognizes it.
+    Unknown,
+    Failed(String),
+}
+
+fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome {
+    let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Outcome::Unknown };
+    match format.parse(value) {
+        Err(reason) => Outcome::Failed(format!("{} record: {reason}", format.name())),
+        Ok(parsed) => {
+            let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
+            let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(file, format));
+            trajectory.resolved = outcome::resolved(value);
+            if trajectory.instance_id.is_none() {
+                // After the id is made, so that it stays what the content and the record give.
+                let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
+                if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
+                    trajectory.instance_id = Some(id);
+                    trajectory.instance_id_source = Some(source);
+                }
+            }
+            Outcome::Imported { trajectory: Box::new(trajectory), steps, skipped_turns }
+        }
+    }
+}
+
+/// The `source` of a trajectory: the file, with `#N` for record N of a multi-record file.
+fn source(file: &Path, record: Option<usize>) -> String {
+    match record {
+        Some(n) => format!("{}#{n}", file.display()),
+        None => file.display().to_string(),
     }
 }
 

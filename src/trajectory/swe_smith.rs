@@ -10,6 +10,8 @@
 //! is never used, even when the last `submit` has no observation (the usual case: the export
 //! ends on the final assistant message).
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::problem::{content_text, extract_problem_statement, nonempty_string, str_field};
@@ -76,8 +78,14 @@ fn is_role(message: &Value, role: &str) -> bool {
     str_field(message, "role") == Some(role)
 }
 
-fn message_text(message: &Value) -> String {
-    message.get("content").map(content_text).unwrap_or_default()
+/// The message's text, borrowed when it is a plain string (the common case, and the bulk of
+/// a dataset's bytes).
+fn message_text(message: &Value) -> Cow<'_, str> {
+    match message.get("content") {
+        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(content) => Cow::Owned(content_text(content)),
+        None => Cow::Borrowed(""),
+    }
 }
 
 /// One step per assistant message holding exactly one well-formed call. Zero calls, several,
@@ -98,7 +106,7 @@ fn steps(messages: &[Value]) -> (Vec<Step>, usize) {
         };
         // The run's last call (normally `submit`) has no user message after it.
         let observation = match messages.get(idx + 1) {
-            Some(next) if is_role(next, "user") => strip_observation_prefix(message_text(next)),
+            Some(next) if is_role(next, "user") => strip_observation_prefix(&message_text(next)),
             _ => String::new(),
         };
         steps.push(Step::new(text[..call.start].trim(), call.action.clone(), observation, None));
@@ -106,11 +114,8 @@ fn steps(messages: &[Value]) -> (Vec<Step>, usize) {
     (steps, skipped)
 }
 
-fn strip_observation_prefix(text: String) -> String {
-    match OBSERVATION_PREFIXES.iter().find_map(|prefix| text.strip_prefix(prefix)) {
-        Some(rest) => rest.to_string(),
-        None => text,
-    }
+fn strip_observation_prefix(text: &str) -> String {
+    OBSERVATION_PREFIXES.iter().find_map(|prefix| text.strip_prefix(prefix)).unwrap_or(text).to_string()
 }
 
 /// The diff in the last `submit`'s observation, from its first `diff --git` up to a closing
@@ -198,7 +203,8 @@ mod tests {
         // The one observation written with the other prefix.
         let moto = record("getmoto__moto.694ce1f4.pr_7331");
         let raw = records().into_iter().find(|r| r["instance_id"] == "getmoto__moto.694ce1f4.pr_7331").unwrap();
-        let user_texts: Vec<String> = raw["messages"].as_array().unwrap().iter().map(message_text).collect();
+        let user_texts: Vec<String> =
+            raw["messages"].as_array().unwrap().iter().map(|m| message_text(m).into_owned()).collect();
         let odd = user_texts.iter().find(|t| t.starts_with("Observation: ")).unwrap();
         assert!(moto.steps.iter().any(|s| s.observation == odd["Observation: ".len()..]));
         assert!(moto.steps.iter().all(|s| !s.observation.starts_with("Observation: ")));

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod parquet_file;
 pub mod tiny;
 
 use std::path::{Path, PathBuf};
