@@ -271,16 +271,16 @@ fn bad_input_is_named() {
     let missing_model = cx.srl(&["agent", "--model", "nope.gguf", "--instances", "instances.jsonl", "-o", "run"]);
     assert_eq!(missing_model.code, 1);
     assert!(missing_model.stderr.contains("--model nope.gguf: no such file or directory"), "{}", missing_model.stderr);
-    let https = cx.srl(&[
+    let ftp = cx.srl(&[
         "agent",
         "--model",
-        "openai:https://api.example.com/v1#m",
+        "openai:ftp://api.example.com/v1#m",
         "--instances",
         "instances.jsonl",
         "-o",
         "run",
     ]);
-    assert!(https.stderr.contains("https is not supported"), "{}", https.stderr);
+    assert!(ftp.stderr.contains("is not an http:// or https:// URL"), "{}", ftp.stderr);
     let no_name =
         cx.srl(&["agent", "--model", "openai:http://127.0.0.1:9/v1", "--instances", "instances.jsonl", "-o", "run"]);
     assert!(no_name.stderr.contains("expected openai:URL#MODEL"), "{}", no_name.stderr);
