@@ -66,7 +66,8 @@ impl Viewer {
 
     /// What the scan found, in one line.
     pub fn summary(&self) -> String {
-        let catalog = self.catalog.lock().expect("a request panicked while holding the catalog");
+        // A request that failed mid-scan leaves the catalog to the next scan, which refreshes it.
+        let catalog = self.catalog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let trajectories: usize = catalog.runs.iter().map(|r| catalog.trajectories(r).len()).sum();
         format!(
             "{} runs, {} trajectories, {} unreadable files or records",
@@ -162,7 +163,9 @@ fn index(part: &str) -> Result<usize, ApiError> {
 
 fn route(catalog: &Mutex<Catalog>, roots: &[PathBuf], path: &str, query: &Query) -> Result<Value, ApiError> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let mut catalog = catalog.lock().map_err(|_| anyhow::anyhow!("an earlier request failed while scanning"))?;
+    // Every request rescans, so a catalog left half-updated by a failed request mends itself
+    // instead of failing every request after it.
+    let mut catalog = catalog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     match parts.as_slice() {
         ["api", "runs"] => {
             let previous = std::mem::take(&mut *catalog);
