@@ -16,13 +16,9 @@ use serde_json::Value;
 use srl::trajectory::read::{import_paths, ImportOptions};
 use srl::trajectory::Trajectory;
 use support::tiny::write_tiny_model;
-use support::TestContext;
+use support::{tasks_dir, TestContext};
 
 const TASKS: [&str; 2] = ["unitly", "shopcart"];
-
-fn tasks_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tasks")
-}
 
 fn instance(name: &str) -> Value {
     let path = tasks_dir().join(name).join("instance.json");

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::TestContext;
+use support::{tasks_dir, TestContext};
 
 const KEY: &str = "sk-planted-0123456789abcdef";
 
@@ -87,10 +87,6 @@ fn serve(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> (u16, Ar
         }
     });
     (port, seen)
-}
-
-fn tasks_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tasks")
 }
 
 /// Runs `srl agent` on the `unitly` task against `port` with `env` set.

@@ -9,22 +9,16 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use srl::action::{render, Action};
 use srl::agent::episode::prompt_messages;
 use srl::steps::StepInstance;
 use srl::trajectory::Trajectory;
 use support::tiny::write_tiny_model;
-use support::TestContext;
+use support::{tasks_dir, TestContext};
 
 /// What the student learns to write after the prefix.
 const GENERATED: &str = "x\n</think>\n<function=submit>\n</function>";
-
-fn tasks_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tasks")
-}
 
 /// One step instance whose prompt is the agent's first prompt on `unitly` (2 rounds of context,
 /// observations cut at 2000 characters) and whose expert answer is `submit` after a thought `x`.

@@ -3,10 +3,8 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
-use support::TestContext;
+use support::{tasks_dir, TestContext};
 
 /// The local backend runs task tests with the host's Debian python3, which needs pytest
 /// (`apt-get install python3-pytest`). Without it the tests that run task suites skip with a
@@ -24,10 +22,6 @@ fn host_pytest() -> bool {
         println!("skipping: /usr/bin/python3 has no pytest (apt-get install python3-pytest)");
     }
     present
-}
-
-fn tasks_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tasks")
 }
 
 fn task_names() -> Vec<String> {

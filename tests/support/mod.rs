@@ -81,6 +81,11 @@ pub fn fixtures() -> PathBuf {
     path.canonicalize().expect("canonical fixture path")
 }
 
+/// The shipped tasks (`tasks/<name>/instance.json`, `repo/`, `trajectory.jsonl`).
+pub fn tasks_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")
+}
+
 /// The sample trajectories shipped in `tasks/samples`.
 pub fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/samples")
