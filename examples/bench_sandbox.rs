@@ -68,7 +68,7 @@ async fn docker_rows(source: &std::path::Path) {
     for _ in 0..7 {
         let tree = WorkTree::from_files(source, "/testbed").expect("work tree");
         let started = Instant::now();
-        let sandbox = DockerSandbox::start(tree, &options).await.expect("start container");
+        let sandbox = DockerSandbox::start(tree.into(), &options).await.expect("start container");
         starts.push(started.elapsed());
         let started = Instant::now();
         sandbox.close().await.expect("close");
@@ -78,7 +78,7 @@ async fn docker_rows(source: &std::path::Path) {
     println!("docker container removal                 {:>10}", ms(median(removals)));
 
     let tree = WorkTree::from_files(source, "/testbed").expect("work tree");
-    let mut sandbox = DockerSandbox::start(tree, &options).await.expect("start container");
+    let mut sandbox = DockerSandbox::start(tree.into(), &options).await.expect("start container");
     let harness = median(time_exec(&mut sandbox, 40).await);
     let id = sandbox.container_id().to_string();
     let cli = median(time_command("docker", &["exec", "-u", "1000:1000", &id, "true"], 40));

@@ -1,5 +1,6 @@
 //! The Docker backend against a real daemon and the `srl-sandbox/base` image: output and exit
-//! codes, the shared work tree, timeouts and floods that must kill everything, the isolation
+//! codes, the repository inside the container (uploaded at start, read and written through the
+//! Engine API), timeouts and floods that must kill everything, the isolation
 //! settings (network, uid, memory), labels and crash cleanup, plus a latency report
 //! (`cargo test --test sandbox_docker latency -- --nocapture`).
 //!
@@ -49,7 +50,7 @@ fn work_tree() -> Result<WorkTree> {
 }
 
 async fn sandbox(run_id: &str) -> Result<DockerSandbox> {
-    DockerSandbox::start(work_tree()?, &DockerOptions::new(DEFAULT_IMAGE, run_id)).await
+    DockerSandbox::start(work_tree()?.into(), &DockerOptions::new(DEFAULT_IMAGE, run_id)).await
 }
 
 fn limits(seconds: u64) -> ExecLimits {
@@ -88,7 +89,7 @@ async fn commands_report_output_exit_code_and_run_as_the_agent() -> Result<()> {
 }
 
 #[tokio::test]
-async fn the_work_tree_is_shared_both_ways() -> Result<()> {
+async fn the_repository_lives_in_the_container_and_is_reached_through_the_engine_api() -> Result<()> {
     if !docker_ready().await {
         return Ok(());
     }
@@ -96,12 +97,21 @@ async fn the_work_tree_is_shared_both_ways() -> Result<()> {
     let obs = sb.exec("cat hello.txt && echo made in the sandbox > new.txt && git status --short", &limits(10)).await?;
     assert_eq!(obs.exit_code, Some(0), "{}", obs.output);
     assert_eq!(obs.output, "hello from the host\n?? new.txt\n");
-    let host_copy = std::fs::read_to_string(sb.work_tree().host_dir().join("new.txt"))?;
-    assert_eq!(host_copy, "made in the sandbox\n");
-    sb.work_tree().write_file("/testbed/sub/from_host.txt", "written on the host\n")?;
-    let obs = sb.exec("cat sub/from_host.txt && echo appended >> sub/from_host.txt", &limits(10)).await?;
-    assert_eq!((obs.output.as_str(), obs.exit_code), ("written on the host\n", Some(0)));
-    assert_eq!(sb.work_tree().read_file("sub/from_host.txt")?, "written on the host\nappended\n");
+    assert_eq!(sb.read("new.txt").await?.unwrap(), b"made in the sandbox\n");
+    assert!(sb.read("nothing.txt").await?.is_err());
+    sb.write("sub/from_the_harness.txt", b"written by the harness\n").await?.unwrap();
+    let obs = sb.exec("cat sub/from_the_harness.txt && echo appended >> sub/from_the_harness.txt", &limits(10)).await?;
+    assert_eq!((obs.output.as_str(), obs.exit_code), ("written by the harness\n", Some(0)));
+    assert_eq!(sb.read("sub/from_the_harness.txt").await?.unwrap(), b"written by the harness\nappended\n");
+    let owners = sb.exec("stat -c %u hello.txt sub sub/from_the_harness.txt", &limits(10)).await?;
+    assert_eq!(owners.output, "1000\n1000\n1000\n", "the agent owns what the harness wrote");
+    let snapshot = sb.snapshot().await?;
+    sb.exec("rm hello.txt; echo junk > new.txt; mkdir -p d/e && touch d/e/f .hidden", &limits(10)).await?;
+    sb.restore(&snapshot).await?;
+    let back = sb.exec("ls -A | grep -v '^.git$'; cat new.txt; stat -c %u hello.txt", &limits(10)).await?;
+    assert_eq!(back.output, "hello.txt\nnew.txt\nsub\nmade in the sandbox\n1000\n");
+    let diff = sb.diff().await?;
+    assert!(diff.contains("+++ b/new.txt") && diff.contains("+++ b/sub/from_the_harness.txt"), "{diff}");
     sb.close().await
 }
 
@@ -257,7 +267,7 @@ async fn latency_report() -> Result<()> {
     for round in 0..5 {
         let tree = work_tree()?;
         let started = Instant::now();
-        let mut sb = DockerSandbox::start(tree, &DockerOptions::new(DEFAULT_IMAGE, "test-latency")).await?;
+        let mut sb = DockerSandbox::start(tree.into(), &DockerOptions::new(DEFAULT_IMAGE, "test-latency")).await?;
         starts.push(started.elapsed());
         let count = if round == 0 { 30 } else { 0 };
         for _ in 0..count {
@@ -303,12 +313,12 @@ async fn writes_outside_the_repository_and_disk_filling_are_refused() -> Result<
     }
     let mut sb = sandbox("test-disk").await?;
     let root = sb.exec("touch /etc/x /usr/x /x 2>&1; echo done", &limits(10)).await?;
-    assert_eq!(root.output.matches("Read-only file system").count(), 3, "{}", root.output);
+    assert_eq!(root.output.matches("Permission denied").count(), 3, "{}", root.output);
     let tmp = sb.exec("head -c 400M /dev/zero > /tmp/fill; echo status=$?", &limits(30)).await?;
     assert!(tmp.output.contains("No space left on device"), "{}", tmp.output);
     let big = sb.exec("head -c 1100M /dev/zero > /testbed/big.bin; echo status=$?", &limits(60)).await?;
     assert!(big.output.contains("File size limit exceeded") || big.output.contains("status=153"), "{}", big.output);
-    let size = std::fs::metadata(sb.work_tree().host_dir().join("big.bin"))?.len();
+    let size: u64 = sb.exec("stat -c %s /testbed/big.bin", &limits(10)).await?.output.trim().parse()?;
     assert!(size <= 1 << 30, "one file is capped at 1 GiB, got {size}");
     let obs = sb.exec("rm /testbed/big.bin /tmp/fill && echo cleaned", &limits(10)).await?;
     assert_eq!(obs.output, "cleaned\n");

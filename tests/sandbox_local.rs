@@ -110,19 +110,19 @@ async fn snapshots_restore_files_between_rollouts() {
     sb.exec("cd /testbed 2>/dev/null; sed -i 's/a - b/a + b/' calc.py && echo x > notes.txt", &limits(10))
         .await
         .unwrap();
-    let expert_state = sb.work_tree_mut().snapshot().unwrap();
+    let expert_state = sb.snapshot().await.unwrap();
     for rollout in
         ["rm calc.py", "echo junk >> calc.py; mkdir -p d && touch d/f", "git checkout -q . 2>/dev/null; rm notes.txt"]
     {
         sb.exec(rollout, &limits(10)).await.unwrap();
-        sb.work_tree_mut().restore(&expert_state).unwrap();
+        sb.restore(&expert_state).await.unwrap();
         let check = sb.exec("cat calc.py notes.txt; ls", &limits(10)).await.unwrap();
         assert_eq!(
             check.output, "def add(a, b):\n    return a + b\nx\ncalc.py\nnotes.txt\ntests\n",
             "after rollout {rollout:?}"
         );
     }
-    let diff = sb.work_tree().diff().unwrap();
+    let diff = sb.diff().await.unwrap();
     assert!(diff.contains("-    return a - b\n+    return a + b"), "{diff}");
     assert!(diff.contains("+++ b/notes.txt"), "untracked files are part of the diff: {diff}");
 }
@@ -130,14 +130,13 @@ async fn snapshots_restore_files_between_rollouts() {
 #[tokio::test]
 async fn patches_apply_with_fallbacks() {
     let source = repo();
-    let sb = sandbox(source.path());
-    let tree = sb.work_tree();
+    let mut sb = sandbox(source.path());
     let exact = "diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n";
-    let outcome = tree.apply_patch(exact).unwrap();
+    let outcome = sb.apply_patch(exact).await.unwrap();
     assert_eq!(outcome.method, Some("git apply"), "{}", outcome.log);
-    assert!(tree.read_file("/testbed/calc.py").unwrap().contains("a + b"));
+    assert!(String::from_utf8(sb.read("calc.py").await.unwrap().unwrap()).unwrap().contains("a + b"));
     let bogus = "diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def nothing_like_this():\n-    return 42\n+    return 43\n";
-    let failed = tree.apply_patch(bogus).unwrap();
+    let failed = sb.apply_patch(bogus).await.unwrap();
     assert_eq!(failed.method, None);
     assert!(failed.log.contains(">>> patch --fuzz"), "{}", failed.log);
 }

@@ -13,22 +13,62 @@ use serde_json::Value;
 use srl::action::Action;
 use srl::sandbox::local::LocalSandbox;
 use srl::sandbox::tools::{run_action, ToolBox, ToolOutput, NO_OUTPUT};
-use srl::sandbox::{ExecLimits, Observation, Sandbox, WorkTree};
+use srl::sandbox::{ApplyOutcome, ExecLimits, Observation, Probe, RepoPath, Sandbox, Skip, Snapshot, WorkTree};
 
-/// A sandbox for the host-side tools only: any command is an error.
+/// A sandbox for the file tools only, over a host work tree: any command is an error.
 struct HostOnly(WorkTree);
 
 impl Sandbox for HostOnly {
-    fn work_tree(&self) -> &WorkTree {
-        &self.0
+    fn repo_dir(&self) -> &str {
+        self.0.mount_path()
     }
 
-    fn work_tree_mut(&mut self) -> &mut WorkTree {
-        &mut self.0
+    fn base_commit(&self) -> &str {
+        "unused"
     }
 
     async fn exec(&mut self, command: &str, _limits: &ExecLimits) -> anyhow::Result<Observation> {
         anyhow::bail!("the host-only test sandbox cannot run {command:?}")
+    }
+
+    async fn probe(&mut self, path: &str) -> anyhow::Result<Probe> {
+        self.0.probe(path)
+    }
+
+    async fn read(&mut self, path: &str) -> anyhow::Result<Result<Vec<u8>, String>> {
+        Ok(self.0.read_bytes(path))
+    }
+
+    async fn write(&mut self, path: &str, bytes: &[u8]) -> anyhow::Result<Result<(), String>> {
+        self.0.write_bytes(path, bytes)
+    }
+
+    async fn list(&mut self, dir: &str) -> anyhow::Result<Vec<(String, bool)>> {
+        Ok(self.0.list(dir))
+    }
+
+    async fn walk(&mut self, dir: &str, skip: Skip) -> anyhow::Result<Vec<(RepoPath, u64)>> {
+        Ok(self.0.walk(dir, skip))
+    }
+
+    async fn read_files(&mut self, paths: &[RepoPath]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+        Ok(self.0.read_files(paths))
+    }
+
+    async fn diff(&mut self) -> anyhow::Result<String> {
+        self.0.diff()
+    }
+
+    async fn apply_patch(&mut self, patch: &str) -> anyhow::Result<ApplyOutcome> {
+        self.0.apply_patch(patch)
+    }
+
+    async fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+        self.0.snapshot()
+    }
+
+    async fn restore(&mut self, snapshot: &Snapshot) -> anyhow::Result<()> {
+        self.0.restore(snapshot)
     }
 
     async fn close(self) -> anyhow::Result<()> {

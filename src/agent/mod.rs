@@ -96,7 +96,7 @@ async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &Ag
         seconds: 0.0,
     };
     let opened = match repos::work_tree(instance, &options.repos) {
-        Ok(tree) => sandbox::open(options.backend, tree, &options.run_id, &options.image).await,
+        Ok(tree) => sandbox::open(options.backend, tree.into(), &options.run_id, &options.image).await,
         Err(e) => Err(e),
     };
     match opened {
@@ -107,7 +107,7 @@ async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &Ag
             let seed = options.seed ^ hash.finish();
             episode.termination =
                 run_episode(&mut sandbox, model, &instance.problem_statement, seed, &mut episode.rounds, options).await;
-            match sandbox.work_tree().diff() {
+            match sandbox.diff().await {
                 Ok(diff) => episode.submission = diff,
                 Err(e) => {
                     episode.termination = Termination::Error(format!("cannot compute the work tree's diff: {e:#}"))

@@ -52,7 +52,7 @@ async fn exec_once(args: Args) -> Result<Outcome> {
     };
     let run_id = sandbox::new_run_id();
     let cleanup = super::sandbox::spawn_signal_cleanup(run_id.clone());
-    let mut sandbox = sandbox::open(args.sandbox, work_tree, &run_id, &args.image).await?;
+    let mut sandbox = sandbox::open(args.sandbox, work_tree.into(), &run_id, &args.image).await?;
     let timeout =
         Duration::try_from_secs_f64(args.timeout).context("--timeout must be a positive number of seconds")?;
     let result = sandbox.exec(&args.command.join(" "), &ExecLimits::new(timeout, args.output_cap)).await;

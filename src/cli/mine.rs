@@ -55,7 +55,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let derived = runtime.block_on(async {
         let run_id = sandbox::new_run_id();
-        let mut sb = sandbox::open(args.sandbox, work_tree, &run_id, &args.image).await?;
+        let mut sb = sandbox::open(args.sandbox, work_tree.into(), &run_id, &args.image).await?;
         let timeout = Duration::from_secs(args.timeout);
         let derived = derive_tests(&mut sb, &split.test_patch, &split.patch, &test_command, timeout).await;
         sb.close().await?;

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 continue;
             };
             let work_tree = repos::work_tree(instance, &args.repos)?;
-            let mut sb = sandbox::open(args.sandbox, work_tree, &run_id, &args.image).await?;
+            let mut sb = sandbox::open(args.sandbox, work_tree.into(), &run_id, &args.image).await?;
             let result = async {
                 let replayed = crate::task::replay::replay(&mut sb, trajectory, timeout).await?;
                 let mut line = format!(

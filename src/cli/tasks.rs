@@ -93,14 +93,15 @@ async fn build_one(dir: &Path, args: &BuildArgs, run_id: &str) -> Result<String>
     let timeout = Duration::from_secs(args.timeout);
     let base = WorkTree::from_files(&task.repo_dir(), MOUNT_PATH)?;
     let base_commit = base.base_commit().to_string();
-    let mut sb = sandbox::open(args.sandbox, base, run_id, &args.image).await?;
+    let mut sb = sandbox::open(args.sandbox, base.into(), run_id, &args.image).await?;
     let derived = derive_tests(&mut sb, &task.test_patch, &task.gold_patch, &task.meta.test_command, timeout).await;
     sb.close().await?;
     let derived = derived?;
     let instance = instance_of(&task, base_commit, derived.fail_to_pass, derived.pass_to_pass);
 
     let mut sb =
-        sandbox::open(args.sandbox, WorkTree::from_files(&task.repo_dir(), MOUNT_PATH)?, run_id, &args.image).await?;
+        sandbox::open(args.sandbox, WorkTree::from_files(&task.repo_dir(), MOUNT_PATH)?.into(), run_id, &args.image)
+            .await?;
     let recorded = record_expert(&mut sb, &instance.instance_id, &task.problem_statement, &task.expert, timeout).await;
     let check = match &recorded {
         Ok(_) => expert_resolves(&mut sb, &instance, timeout).await,

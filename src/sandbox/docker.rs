@@ -1,10 +1,14 @@
-//! The Docker backend: one locked-down container per work tree, kept running for the whole
-//! episode, with the repository bind-mounted read-write at its mount path and every command run
-//! as a fresh `docker exec` (≈ 50–70 ms each, see `/work/shared/recipes/docker-sandbox.md`).
+//! The Docker backend: one locked-down container per sandbox, kept running for the whole
+//! episode, holding its repository: the one already in the image (SWE-bench-style instance
+//! images, `/testbed`) or a host tree uploaded at start. Nothing is bind-mounted; the repository
+//! operations are in `container.rs`. Every command is a fresh `docker exec` (≈ 50–70 ms each,
+//! see `/work/shared/recipes/docker-sandbox.md`).
 //!
 //! The container has no network, a memory limit without swap, a pids limit, one CPU, no
-//! capabilities and `no-new-privileges`. Its init (`sleep infinity` under Docker's tini) runs as
-//! uid 1001 and agent commands as uid 1000, so `kill -KILL -1` as the agent kills every process a
+//! capabilities beyond the three the harness's root commands need (chown, file access) and
+//! `no-new-privileges`. Its init (`sleep infinity` under Docker's tini) runs as
+//! root (Docker gives an exec the capabilities only when the container's own user is root) and
+//! agent commands as uid 1000, so `kill -KILL -1` as the agent kills every process a
 //! command left behind (setsid'd and double-forked ones included) while the container survives.
 //! Timeouts and output floods are enforced here, on the client side: dropping the exec stream
 //! does not stop the command, so both are followed by that kill.
@@ -14,11 +18,13 @@
 //! on this host: that is the crash cleanup, because an async `Drop` cannot exist and the
 //! best-effort removal that `Drop` starts is not waited for.
 //!
+//! The root file system is writable (the repository lives in it), so the agent can write where
+//! the image lets uid 1000 write; scratch space (`/tmp`, the agent's home) is tmpfs.
+//!
 //! Deliberately not done here: pulling or building images (build them with
 //! `scripts/sandbox-image.sh`; there is no registry), disk quotas (overlay2 on ext4 has none),
-//! snapshots (the work tree does them on the host with git), killing background processes that
-//! a command started and that outlived it normally (an agent may want a server running), and
-//! remote daemons (the bind mount needs the daemon on this machine).
+//! and killing background processes that a command started and that outlived it normally (an
+//! agent may want a server running).
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -27,7 +33,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, ContainerSummary, HostConfig, Mount, MountType, ResourcesUlimits};
+use bollard::models::{ContainerCreateBody, ContainerSummary, HostConfig, ResourcesUlimits};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
@@ -35,16 +41,17 @@ use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 
 use super::output::OutputCollector;
-use super::{ExecLimits, Observation, Sandbox, WorkTree};
+use super::{ApplyOutcome, ExecLimits, Observation, Probe, RepoPath, RepoSource, Sandbox, Skip, Snapshot};
 
 /// The image built by `scripts/sandbox-image.sh`.
 pub const DEFAULT_IMAGE: &str = "srl-sandbox/base:latest";
 
-/// The agent's uid and gid inside the container; the work tree is chowned to them.
+/// The agent's uid and gid inside the container; the repository belongs to them.
 const AGENT_ID: u32 = 1000;
-const AGENT_USER: &str = "1000:1000";
-/// The container's init runs as another uid so that the agent's `kill -1` cannot reach it.
-const INIT_USER: &str = "1001:1001";
+pub(super) const AGENT_USER: &str = "1000:1000";
+/// The container's init runs as another uid than the agent's, so the agent's `kill -1` cannot
+/// reach it; root, so that the harness's root commands get the container's capabilities.
+const INIT_USER: &str = "0:0";
 /// Run as the agent: SIGKILL to every process the agent uid may signal, except itself and pid 1;
 /// then the marker that says it ran.
 const KILL_AGENT: &str = "kill -KILL -1 2>/dev/null; echo srl-killed";
@@ -92,12 +99,16 @@ impl DockerOptions {
     }
 }
 
-/// A running container over a work tree. Call [`Sandbox::close`] to remove it.
+/// A running container holding its repository. Call [`Sandbox::close`] to remove it.
 pub struct DockerSandbox {
-    docker: Docker,
+    pub(super) docker: Docker,
     /// Empty once closed, so `Drop` knows there is nothing left to remove.
     container_id: String,
-    work_tree: WorkTree,
+    /// Where the repository is inside the container.
+    pub(super) repo_dir: String,
+    pub(super) base_commit: String,
+    /// Patches staged so far (each gets a file of its own).
+    pub(super) patches: usize,
 }
 
 /// Whether a Docker daemon answers a ping within two seconds.
@@ -123,16 +134,21 @@ async fn connect() -> Result<Docker> {
 }
 
 impl DockerSandbox {
-    /// Creates and starts the container, after giving the work tree's files to the agent uid.
-    pub async fn start(mut work_tree: WorkTree, options: &DockerOptions) -> Result<DockerSandbox> {
-        work_tree.set_owner(AGENT_ID, AGENT_ID).with_context(|| {
-            format!("cannot give the work tree to uid {AGENT_ID}, the sandbox's agent user (chown needs root)")
-        })?;
+    /// Creates and starts the container and prepares its repository: a host tree is uploaded
+    /// into it; a repository already in the image is checked and given to the agent user.
+    pub async fn start(source: RepoSource, options: &DockerOptions) -> Result<DockerSandbox> {
+        let (repo_dir, tree, base_commit) = match source {
+            RepoSource::HostTree(tree) => {
+                let base = tree.base_commit().to_string();
+                (tree.mount_path().to_string(), Some(tree), Some(base))
+            }
+            RepoSource::InImage { repo_dir, base_commit } => (repo_dir, None, base_commit),
+        };
         let docker = connect().await?;
         let name = container_name(&options.run_id);
         let create = CreateContainerOptionsBuilder::new().name(&name).build();
         let created =
-            docker.create_container(Some(create), container_body(&work_tree, options)).await.with_context(|| {
+            docker.create_container(Some(create), container_body(&repo_dir, options)).await.with_context(|| {
                 format!(
                     "failed to create container from image {} (build it with scripts/sandbox-image.sh)",
                     options.image
@@ -146,7 +162,16 @@ impl DockerSandbox {
             return Err(error)
                 .with_context(|| format!("failed to start container {name} from image {}", options.image));
         }
-        Ok(DockerSandbox { docker, container_id: created.id, work_tree })
+        let mut sandbox =
+            DockerSandbox { docker, container_id: created.id, repo_dir, base_commit: String::new(), patches: 0 };
+        // On an error from here on, dropping the sandbox removes the container.
+        sandbox.prepare_repository(tree.as_ref()).await?;
+        drop(tree);
+        sandbox.base_commit = match base_commit {
+            Some(commit) => commit,
+            None => sandbox.head_commit().await?,
+        };
+        Ok(sandbox)
     }
 
     /// The container's id, for logs and `docker` commands.
@@ -158,7 +183,7 @@ impl DockerSandbox {
         let options = CreateExecOptions {
             cmd: Some(vec!["bash", "-c", command]),
             user: Some(AGENT_USER),
-            working_dir: Some(self.work_tree.mount_path()),
+            working_dir: Some(self.repo_dir.as_str()),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             ..Default::default()
@@ -200,7 +225,7 @@ impl DockerSandbox {
 
     /// The exit code once the process is gone. The output usually closes when it exits, but a
     /// command can close its stdout and stderr and go on running, so this polls (with back-off).
-    async fn wait_exit(&self, exec_id: &str) -> Result<i64> {
+    pub(super) async fn wait_exit(&self, exec_id: &str) -> Result<i64> {
         let mut pause = Duration::from_millis(5);
         loop {
             let state = self
@@ -259,12 +284,52 @@ enum Ending {
 }
 
 impl Sandbox for DockerSandbox {
-    fn work_tree(&self) -> &WorkTree {
-        &self.work_tree
+    fn repo_dir(&self) -> &str {
+        &self.repo_dir
     }
 
-    fn work_tree_mut(&mut self) -> &mut WorkTree {
-        &mut self.work_tree
+    fn base_commit(&self) -> &str {
+        &self.base_commit
+    }
+
+    async fn probe(&mut self, path: &str) -> Result<Probe> {
+        self.probe_in(path).await
+    }
+
+    async fn read(&mut self, path: &str) -> Result<Result<Vec<u8>, String>> {
+        self.read_in(path).await
+    }
+
+    async fn write(&mut self, path: &str, bytes: &[u8]) -> Result<Result<(), String>> {
+        self.write_in(path, bytes).await
+    }
+
+    async fn list(&mut self, dir: &str) -> Result<Vec<(String, bool)>> {
+        self.list_in(dir).await
+    }
+
+    async fn walk(&mut self, dir: &str, skip: Skip) -> Result<Vec<(RepoPath, u64)>> {
+        self.walk_in(dir, skip).await
+    }
+
+    async fn read_files(&mut self, paths: &[RepoPath]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.read_files_in(paths).await
+    }
+
+    async fn diff(&mut self) -> Result<String> {
+        self.diff_in().await
+    }
+
+    async fn apply_patch(&mut self, patch: &str) -> Result<ApplyOutcome> {
+        self.apply_patch_in(patch).await
+    }
+
+    async fn snapshot(&mut self) -> Result<Snapshot> {
+        self.snapshot_in().await
+    }
+
+    async fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        self.restore_in(snapshot).await
     }
 
     async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
@@ -334,14 +399,7 @@ impl Drop for DockerSandbox {
     }
 }
 
-fn container_body(work_tree: &WorkTree, options: &DockerOptions) -> ContainerCreateBody {
-    let mount = Mount {
-        target: Some(work_tree.mount_path().to_string()),
-        source: Some(work_tree.host_dir().display().to_string()),
-        typ: Some(MountType::BIND),
-        read_only: Some(false),
-        ..Default::default()
-    };
+fn container_body(repo_dir: &str, options: &DockerOptions) -> ContainerCreateBody {
     let host_config = HostConfig {
         network_mode: Some("none".into()),
         memory: Some(options.memory_bytes),
@@ -349,15 +407,16 @@ fn container_body(work_tree: &WorkTree, options: &DockerOptions) -> ContainerCre
         pids_limit: Some(options.pids_limit),
         nano_cpus: Some(options.nano_cpus),
         cap_drop: Some(vec!["ALL".into()]),
+        // For the harness's own root commands (preparing the repository, restoring snapshots):
+        // the agent runs as uid 1000 under no-new-privileges, so it never holds these.
+        cap_add: Some(vec!["CHOWN".into(), "DAC_OVERRIDE".into(), "FOWNER".into()]),
         security_opt: Some(vec!["no-new-privileges".into()]),
         // tini as pid 1 reaps the zombies of killed commands.
         init: Some(true),
-        mounts: Some(vec![mount]),
-        // Docker does not limit disk use on this storage driver: the root file system is
-        // read-only, scratch space is tmpfs (counted against the memory limit), and no single
-        // file may pass FILE_SIZE_LIMIT. The repository mount itself can still grow by many
-        // files; only a quota'd file system under the work tree would bound that.
-        readonly_rootfs: Some(true),
+        // The repository lives in the container's writable layer. Docker does not limit disk use
+        // on this storage driver: scratch space is tmpfs (counted against the memory limit) and
+        // no single file may pass FILE_SIZE_LIMIT, but many files can still add up.
+        readonly_rootfs: Some(false),
         tmpfs: Some(HashMap::from([
             ("/tmp".to_string(), format!("rw,nosuid,size={TMPFS_SIZE},mode=1777")),
             ("/home/agent".to_string(), format!("rw,nosuid,size={TMPFS_SIZE},uid={AGENT_ID},gid={AGENT_ID}")),
@@ -378,7 +437,9 @@ fn container_body(work_tree: &WorkTree, options: &DockerOptions) -> ContainerCre
         image: Some(options.image.clone()),
         cmd: Some(vec!["sleep".into(), "infinity".into()]),
         user: Some(INIT_USER.into()),
-        working_dir: Some(work_tree.mount_path().to_string()),
+        working_dir: Some(repo_dir.to_string()),
+        // Instance images have no account for the agent's uid; its home is the tmpfs below.
+        env: Some(vec!["HOME=/home/agent".to_string()]),
         // Without it Docker still builds a "none" network sandbox: ~0.1 s more per start.
         network_disabled: Some(true),
         labels: Some(labels),

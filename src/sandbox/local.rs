@@ -1,4 +1,5 @@
-//! The local backend: commands run as processes on this machine, over the host-side work tree.
+//! The local backend: commands run as processes on this machine, over a host work tree that the
+//! sandbox owns (its files, diffs, patches and snapshots are done on the host with git2).
 //!
 //! Isolation is weaker than Docker's and depends on privileges. Run as root, each command gets
 //! private mount and network namespaces (no network; the work tree bind-mounted at the
@@ -23,7 +24,7 @@ use anyhow::{Context, Result};
 use tokio::sync::oneshot;
 
 use super::output::OutputCollector;
-use super::{ExecLimits, Observation, Sandbox, WorkTree};
+use super::{ApplyOutcome, ExecLimits, Observation, Probe, RepoPath, Sandbox, Skip, Snapshot, WorkTree};
 
 /// Memory (address space) limit of one command.
 const MEMORY_LIMIT: u64 = 4 << 30;
@@ -40,6 +41,7 @@ static NEXT_UID: AtomicU32 = AtomicU32::new(0);
 
 pub struct LocalSandbox {
     work_tree: WorkTree,
+    base_commit: String,
     /// The uid commands run under, when this process is root.
     uid: Option<u32>,
 }
@@ -56,7 +58,13 @@ impl LocalSandbox {
         } else {
             None
         };
-        Ok(LocalSandbox { work_tree, uid })
+        let base_commit = work_tree.base_commit().to_string();
+        Ok(LocalSandbox { work_tree, base_commit, uid })
+    }
+
+    /// The host work tree the commands run over.
+    pub fn work_tree(&self) -> &WorkTree {
+        &self.work_tree
     }
 
     /// Whether commands run in their own namespaces under a dedicated uid.
@@ -240,12 +248,12 @@ fn spawn_reader(
 }
 
 impl Sandbox for LocalSandbox {
-    fn work_tree(&self) -> &WorkTree {
-        &self.work_tree
+    fn repo_dir(&self) -> &str {
+        self.work_tree.mount_path()
     }
 
-    fn work_tree_mut(&mut self) -> &mut WorkTree {
-        &mut self.work_tree
+    fn base_commit(&self) -> &str {
+        &self.base_commit
     }
 
     async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
@@ -278,6 +286,46 @@ impl Sandbox for LocalSandbox {
             s.code().map_or_else(|| 128 + i64::from(s.signal().unwrap_or(0)), i64::from)
         });
         Ok(Observation { output, exit_code, timed_out, output_limited, elided_bytes, duration: started.elapsed() })
+    }
+
+    async fn probe(&mut self, path: &str) -> Result<Probe> {
+        self.work_tree.probe(path)
+    }
+
+    async fn read(&mut self, path: &str) -> Result<Result<Vec<u8>, String>> {
+        Ok(self.work_tree.read_bytes(path))
+    }
+
+    async fn write(&mut self, path: &str, bytes: &[u8]) -> Result<Result<(), String>> {
+        self.work_tree.write_bytes(path, bytes)
+    }
+
+    async fn list(&mut self, dir: &str) -> Result<Vec<(String, bool)>> {
+        Ok(self.work_tree.list(dir))
+    }
+
+    async fn walk(&mut self, dir: &str, skip: Skip) -> Result<Vec<(RepoPath, u64)>> {
+        Ok(self.work_tree.walk(dir, skip))
+    }
+
+    async fn read_files(&mut self, paths: &[RepoPath]) -> Result<Vec<Option<Vec<u8>>>> {
+        Ok(self.work_tree.read_files(paths))
+    }
+
+    async fn diff(&mut self) -> Result<String> {
+        self.work_tree.diff()
+    }
+
+    async fn apply_patch(&mut self, patch: &str) -> Result<ApplyOutcome> {
+        self.work_tree.apply_patch(patch)
+    }
+
+    async fn snapshot(&mut self) -> Result<Snapshot> {
+        self.work_tree.snapshot()
+    }
+
+    async fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        self.work_tree.restore(snapshot)
     }
 
     async fn close(self) -> Result<()> {

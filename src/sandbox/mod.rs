@@ -1,16 +1,26 @@
-//! Sandboxes: isolated copies of a repository where actions run.
+//! Sandboxes: isolated places where actions run, each owning a copy of a repository.
 //!
-//! A sandbox pairs a host-side [`WorkTree`] (the repository's files, a git2 handle on them,
-//! snapshots) with a backend that runs commands over it: [`docker`] (a locked-down container
-//! with the work tree bind-mounted at the repository path) or [`local`] (a process group on
-//! the host with rlimits, weaker isolation). File reads and writes, diffs and snapshots are
-//! done on the host through the work tree, so they cost no container round trip and behave
-//! the same for every backend.
+//! A sandbox owns its repository. The [`Sandbox`] trait is everything the rest of the crate
+//! does with one: run a command, and the repository operations the file tools, patch
+//! application, diffs and SRL's step states need (probe a path, read, write, list, walk, diff,
+//! apply a patch, snapshot, restore). Two backends implement it:
+//! - [`docker`]: a locked-down container whose repository lives inside it (at `/testbed` in
+//!   SWE-bench-style images, or uploaded into it at start from a host tree). Every repository
+//!   operation goes through the Docker Engine API (exec, archive upload and download:
+//!   `container.rs`), so nothing needs the engine's file system;
+//! - [`local`]: a process group on this machine over a host [`WorkTree`] (`repo.rs`,
+//!   `host_files.rs`, `state.rs`), for machines without Docker (weaker isolation).
+//!
+//! Path rules (what is inside the repository, what a link may point at) are written once in
+//! [`files`] and answered by each backend's probe.
 //!
 //! Deliberately absent: any knowledge of trajectories, rewards or models. This module runs
 //! actions and reports what happened.
 
+mod container;
 pub mod docker;
+pub mod files;
+mod host_files;
 pub mod local;
 pub mod output;
 pub mod repo;
@@ -24,7 +34,8 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-pub use repo::WorkTree;
+pub use files::{Kind, Probe, RepoPath, Skip};
+pub use repo::{ApplyOutcome, WorkTree};
 
 /// Limits of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,18 +88,67 @@ impl Observation {
     }
 }
 
-/// A running sandbox. Implementations must kill every process a command started when it
-/// times out or floods its output, and keep the sandbox usable afterwards.
-pub trait Sandbox: Send {
-    /// The repository's files, on the host.
-    fn work_tree(&self) -> &WorkTree;
+/// A saved state of a sandbox's repository files: the id of a git tree holding every file
+/// (untracked and ignored ones too), kept where the agent cannot reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Snapshot(pub(crate) String);
 
-    fn work_tree_mut(&mut self) -> &mut WorkTree;
+impl Snapshot {
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A running sandbox and the repository it owns. Implementations must kill every process a
+/// command started when it times out or floods its output, and keep the sandbox usable
+/// afterwards. Repository paths are [`RepoPath`]s (relative, normalised by [`files::repo_path`]);
+/// an inner `Err(String)` is the reason an operation failed, worded for the agent, while an
+/// outer `Err` means the sandbox itself failed.
+pub trait Sandbox: Send {
+    /// Where the repository is inside the sandbox, e.g. `/testbed`.
+    fn repo_dir(&self) -> &str;
+
+    /// The commit the repository started from; diffs are taken against it.
+    fn base_commit(&self) -> &str;
 
     /// Runs `command` with `bash -c` in the repository directory, as the unprivileged agent user.
     fn exec(&mut self, command: &str, limits: &ExecLimits) -> impl Future<Output = Result<Observation>> + Send;
 
-    /// Stops the sandbox and removes everything it created outside the work tree.
+    /// Where `path` leads, and whether a link on the way leaves the repository.
+    fn probe(&mut self, path: &str) -> impl Future<Output = Result<Probe>> + Send;
+
+    /// A file's bytes.
+    fn read(&mut self, path: &str) -> impl Future<Output = Result<Result<Vec<u8>, String>>> + Send;
+
+    /// Writes a file as the agent user, creating its directories; never through a final link.
+    fn write(&mut self, path: &str, bytes: &[u8]) -> impl Future<Output = Result<Result<(), String>>> + Send;
+
+    /// Names in a directory, sorted by name, each with whether it is a real directory.
+    fn list(&mut self, dir: &str) -> impl Future<Output = Result<Vec<(String, bool)>>> + Send;
+
+    /// Regular files under `dir` and their sizes, sorted by path, links not followed, leaving
+    /// out what `skip` names and everything below it.
+    fn walk(&mut self, dir: &str, skip: Skip) -> impl Future<Output = Result<Vec<(RepoPath, u64)>>> + Send;
+
+    /// The contents of several files at once; `None` for one that cannot be read.
+    fn read_files(&mut self, paths: &[RepoPath]) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>>> + Send;
+
+    /// The changes since the base commit as a git patch, new untracked files included and
+    /// `.gitignore`d files left out (what `git add -A && git diff --cached BASE` gives).
+    fn diff(&mut self) -> impl Future<Output = Result<String>> + Send;
+
+    /// Applies `patch` like the SWE-bench harness: `git apply`, then `git apply --reject`, then
+    /// `patch --batch --fuzz=5 -p1`; the first that succeeds wins.
+    fn apply_patch(&mut self, patch: &str) -> impl Future<Output = Result<ApplyOutcome>> + Send;
+
+    /// Saves the repository's files (the agent's own `.git` excepted).
+    fn snapshot(&mut self) -> impl Future<Output = Result<Snapshot>> + Send;
+
+    /// Puts the files back exactly as they were when `snapshot` was taken, touching only those
+    /// that differ.
+    fn restore(&mut self, snapshot: &Snapshot) -> impl Future<Output = Result<()>> + Send;
+
+    /// Stops the sandbox and removes everything it created.
     fn close(self) -> impl Future<Output = Result<()>> + Send;
 }
 
@@ -118,39 +178,93 @@ impl AnySandbox {
     }
 }
 
-impl Sandbox for AnySandbox {
-    fn work_tree(&self) -> &WorkTree {
-        match self {
-            AnySandbox::Docker(s) => s.work_tree(),
-            AnySandbox::Local(s) => s.work_tree(),
+/// Dispatches one call to the backend a sandbox runs on.
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnySandbox::Docker($s) => $call,
+            AnySandbox::Local($s) => $call,
         }
+    };
+}
+
+impl Sandbox for AnySandbox {
+    fn repo_dir(&self) -> &str {
+        dispatch!(self, s => s.repo_dir())
     }
 
-    fn work_tree_mut(&mut self) -> &mut WorkTree {
-        match self {
-            AnySandbox::Docker(s) => s.work_tree_mut(),
-            AnySandbox::Local(s) => s.work_tree_mut(),
-        }
+    fn base_commit(&self) -> &str {
+        dispatch!(self, s => s.base_commit())
     }
 
     async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
-        match self {
-            AnySandbox::Docker(s) => s.exec(command, limits).await,
-            AnySandbox::Local(s) => s.exec(command, limits).await,
-        }
+        dispatch!(self, s => s.exec(command, limits).await)
+    }
+
+    async fn probe(&mut self, path: &str) -> Result<Probe> {
+        dispatch!(self, s => s.probe(path).await)
+    }
+
+    async fn read(&mut self, path: &str) -> Result<Result<Vec<u8>, String>> {
+        dispatch!(self, s => s.read(path).await)
+    }
+
+    async fn write(&mut self, path: &str, bytes: &[u8]) -> Result<Result<(), String>> {
+        dispatch!(self, s => s.write(path, bytes).await)
+    }
+
+    async fn list(&mut self, dir: &str) -> Result<Vec<(String, bool)>> {
+        dispatch!(self, s => s.list(dir).await)
+    }
+
+    async fn walk(&mut self, dir: &str, skip: Skip) -> Result<Vec<(RepoPath, u64)>> {
+        dispatch!(self, s => s.walk(dir, skip).await)
+    }
+
+    async fn read_files(&mut self, paths: &[RepoPath]) -> Result<Vec<Option<Vec<u8>>>> {
+        dispatch!(self, s => s.read_files(paths).await)
+    }
+
+    async fn diff(&mut self) -> Result<String> {
+        dispatch!(self, s => s.diff().await)
+    }
+
+    async fn apply_patch(&mut self, patch: &str) -> Result<ApplyOutcome> {
+        dispatch!(self, s => s.apply_patch(patch).await)
+    }
+
+    async fn snapshot(&mut self) -> Result<Snapshot> {
+        dispatch!(self, s => s.snapshot().await)
+    }
+
+    async fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        dispatch!(self, s => s.restore(snapshot).await)
     }
 
     async fn close(self) -> Result<()> {
-        match self {
-            AnySandbox::Docker(s) => s.close().await,
-            AnySandbox::Local(s) => s.close().await,
-        }
+        dispatch!(self, s => s.close().await)
     }
 }
 
-/// A sandbox of the requested backend over `work_tree`. `auto` picks Docker when a daemon
-/// answers and the image exists, and says why when it falls back to local.
-pub async fn open(backend: Backend, work_tree: WorkTree, run_id: &str, image: &str) -> Result<AnySandbox> {
+/// Where a sandbox's repository comes from.
+pub enum RepoSource {
+    /// A host work tree: the local backend works on it in place; the Docker backend uploads it
+    /// into the container at start (then the host copy is dropped).
+    HostTree(WorkTree),
+    /// The repository already inside the image (SWE-bench-style instance images): its
+    /// directory, and the base commit when known (else the repository's `HEAD` at start).
+    InImage { repo_dir: String, base_commit: Option<String> },
+}
+
+impl From<WorkTree> for RepoSource {
+    fn from(tree: WorkTree) -> RepoSource {
+        RepoSource::HostTree(tree)
+    }
+}
+
+/// A sandbox of the requested backend over `source`. `auto` picks Docker when a daemon
+/// answers, and says why when it falls back to local. A repository inside an image needs Docker.
+pub async fn open(backend: Backend, source: RepoSource, run_id: &str, image: &str) -> Result<AnySandbox> {
     let use_docker = match backend {
         Backend::Docker => true,
         Backend::Local => false,
@@ -170,9 +284,15 @@ pub async fn open(backend: Backend, work_tree: WorkTree, run_id: &str, image: &s
             Err(e) => tracing::warn!("cannot look for orphaned sandbox containers: {e:#}"),
         }
         let options = docker::DockerOptions::new(image, run_id);
-        Ok(AnySandbox::Docker(docker::DockerSandbox::start(work_tree, &options).await?))
+        Ok(AnySandbox::Docker(docker::DockerSandbox::start(source, &options).await?))
     } else {
-        Ok(AnySandbox::Local(local::LocalSandbox::start(work_tree)?))
+        match source {
+            RepoSource::HostTree(tree) => Ok(AnySandbox::Local(local::LocalSandbox::start(tree)?)),
+            RepoSource::InImage { .. } => anyhow::bail!(
+                "the repository is inside the image {image}, which only the Docker backend can run \
+                 (use --sandbox docker, or give the repositories with --repos for the local backend)"
+            ),
+        }
     }
 }
 

@@ -16,17 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use git2::{IndexAddOption, Oid, Repository};
 
-use super::WorkTree;
-
-/// A saved state of a work tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Snapshot(Oid);
-
-impl Snapshot {
-    pub fn id(&self) -> String {
-        self.0.to_string()
-    }
-}
+use super::{Snapshot, WorkTree};
 
 /// Creates the snapshot store of a fresh work tree.
 pub(super) fn init(tree: &WorkTree) -> Result<()> {
@@ -54,7 +44,7 @@ impl WorkTree {
         index.update_all(["*"], None)?;
         index.write()?;
         let tree = index.write_tree_to(&repo)?;
-        Ok(Snapshot(tree))
+        Ok(Snapshot(tree.to_string()))
     }
 
     /// Puts the files back exactly as they were when `snapshot` was taken. Only the files that
@@ -63,7 +53,8 @@ impl WorkTree {
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         let (repo, mut index) = open_store(self)?;
         repo.set_index(&mut index)?;
-        let tree = repo.find_tree(snapshot.0).context("snapshot not found in this work tree's store")?;
+        let id = Oid::from_str(&snapshot.0).context("not a snapshot of this backend")?;
+        let tree = repo.find_tree(id).context("snapshot not found in this work tree's store")?;
         let mut options = git2::DiffOptions::new();
         options
             .include_untracked(true)

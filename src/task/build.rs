@@ -58,9 +58,9 @@ pub async fn derive_tests<S: Sandbox>(
     test_command: &str,
     timeout: Duration,
 ) -> Result<DerivedTests> {
-    apply(sandbox, test_patch, "test patch")?;
+    apply(sandbox, test_patch, "test patch").await?;
     let (before, _) = run_tests(sandbox, test_command, timeout).await.context("tests before the gold patch")?;
-    apply(sandbox, gold_patch, "gold patch")?;
+    apply(sandbox, gold_patch, "gold patch").await?;
     let (after, _) = run_tests(sandbox, test_command, timeout).await.context("tests after the gold patch")?;
     let fail_to_pass: Vec<String> =
         after.keys().filter(|t| passes(after.get(*t)) && !passes(before.get(*t))).cloned().collect();
@@ -75,7 +75,7 @@ pub async fn derive_tests<S: Sandbox>(
 /// Applies the instance's test patch to the sandbox's current files, runs its tests and grades
 /// them with SWE-bench's rules (`grade::grade`): does this work tree resolve the instance?
 pub async fn grade_work_tree<S: Sandbox>(sandbox: &mut S, instance: &Instance, timeout: Duration) -> Result<Report> {
-    apply(sandbox, &instance.test_patch, "test patch")?;
+    apply(sandbox, &instance.test_patch, "test patch").await?;
     let Some(command) = instance.test_command.as_deref() else {
         bail!("{} has no test_command: srl runs an instance's tests with that command", instance.instance_id);
     };
@@ -83,8 +83,8 @@ pub async fn grade_work_tree<S: Sandbox>(sandbox: &mut S, instance: &Instance, t
     Ok(grade(instance, &statuses, true))
 }
 
-pub fn apply<S: Sandbox>(sandbox: &S, patch: &str, what: &str) -> Result<&'static str> {
-    let outcome = sandbox.work_tree().apply_patch(patch)?;
+pub async fn apply<S: Sandbox>(sandbox: &mut S, patch: &str, what: &str) -> Result<&'static str> {
+    let outcome = sandbox.apply_patch(patch).await?;
     outcome.method.with_context(|| format!("the {what} does not apply:\n{}", outcome.log))
 }
 

@@ -176,7 +176,7 @@ async fn evaluate_one(
     let phase = Instant::now();
     let work_tree = repos::work_tree(instance, &options.repos)?;
     let tree_time = phase.elapsed();
-    let mut sandbox = sandbox::open(options.backend, work_tree, &options.run_id, &options.image).await?;
+    let mut sandbox = sandbox::open(options.backend, work_tree.into(), &options.run_id, &options.image).await?;
     let open_time = phase.elapsed() - tree_time;
     let permit = running.acquire().await.context("the evaluation was shut down")?;
     let result = run_in_sandbox(&mut sandbox, instance, &patch, options, &dir).await;
@@ -202,7 +202,7 @@ async fn run_in_sandbox<S: Sandbox>(
     options: &EvalOptions,
     dir: &Path,
 ) -> Result<(Report, Duration)> {
-    let applied = sandbox.work_tree().apply_patch(patch)?;
+    let applied = sandbox.apply_patch(patch).await?;
     crate::atomic::write_file(&dir.join("apply.log"), applied.log.as_bytes())?;
     if applied.method.is_none() {
         let mut report = grade(instance, &Default::default(), false);
@@ -210,7 +210,7 @@ async fn run_in_sandbox<S: Sandbox>(
         return Ok((report, Duration::ZERO));
     }
     if !instance.test_patch.trim().is_empty() {
-        let test_patch = sandbox.work_tree().apply_patch(&instance.test_patch)?;
+        let test_patch = sandbox.apply_patch(&instance.test_patch).await?;
         if test_patch.method.is_none() {
             bail!("the test patch does not apply after the model patch:\n{}", test_patch.log);
         }

@@ -100,7 +100,7 @@ pub async fn replay<S: Sandbox>(
         steps,
         mean_similarity,
         identical_steps,
-        diff: sandbox.work_tree().diff()?,
+        diff: sandbox.diff().await?,
     })
 }
 

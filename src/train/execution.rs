@@ -38,10 +38,10 @@ impl ExpertEffects {
         let states = StepStates::capture(sandbox, tools, actions, limits).await?;
         let mut effects = Vec::with_capacity(actions.len());
         for (k, output) in states.outputs.iter().enumerate() {
-            states.restore(sandbox, k + 1)?;
-            let after = sandbox.work_tree().diff()?;
-            states.restore(sandbox, k)?;
-            let before = sandbox.work_tree().diff()?;
+            states.restore(sandbox, k + 1).await?;
+            let after = sandbox.diff().await?;
+            states.restore(sandbox, k).await?;
+            let before = sandbox.diff().await?;
             effects.push(Effect {
                 exit_code: output.exit_code,
                 output: output.observation.clone(),
@@ -60,11 +60,11 @@ impl ExpertEffects {
         action: &Action,
         limits: &ExecLimits,
     ) -> Result<f64> {
-        let mut tools = self.states.restore(sandbox, step)?;
-        let before = sandbox.work_tree().diff()?;
+        let mut tools = self.states.restore(sandbox, step).await?;
+        let before = sandbox.diff().await?;
         let output = run_action(sandbox, &mut tools, action, limits).await?;
-        let after = sandbox.work_tree().diff()?;
-        self.states.restore(sandbox, step)?;
+        let after = sandbox.diff().await?;
+        self.states.restore(sandbox, step).await?;
         let student = Effect { exit_code: output.exit_code, output: output.observation, diff: change(&before, &after) };
         let Some(expert) = self.effects.get(step) else {
             anyhow::bail!("step {step} is out of range: the trajectory has {} steps", self.effects.len());
@@ -118,7 +118,7 @@ impl ExecutionRewards {
             let legacy = actions.iter().any(|a| !MODERN_TOOLS.contains(&a.tool.as_str()));
             let work_tree = crate::task::repos::work_tree(task, tasks_root)?;
             let environment = runtime.block_on(async {
-                let mut sandbox = crate::sandbox::open(backend, work_tree, &run_id, image).await?;
+                let mut sandbox = crate::sandbox::open(backend, work_tree.into(), &run_id, image).await?;
                 match ExpertEffects::capture(&mut sandbox, &actions, legacy, &limits).await {
                     Ok(effects) => anyhow::Ok((sandbox, effects)),
                     Err(e) => {

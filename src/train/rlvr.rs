@@ -69,7 +69,7 @@ async fn episode(
 ) -> Result<Graded> {
     let tree = crate::task::repos::work_tree(instance, tasks)?;
     let backend: Backend = options.agent.backend;
-    let mut sandbox = crate::sandbox::open(backend, tree, &options.agent.run_id, &options.agent.image).await?;
+    let mut sandbox = crate::sandbox::open(backend, tree.into(), &options.agent.run_id, &options.agent.image).await?;
     let mut rounds = Vec::new();
     let ended = run_episode(&mut sandbox, policy, &instance.problem_statement, seed, &mut rounds, &options.agent).await;
     let graded = grade_work_tree(&mut sandbox, instance, options.test_timeout).await;

@@ -1,6 +1,6 @@
 //! `str_replace_editor`, the file tool of SWE-agent 1.x, SWE-smith and OpenHands (Anthropic's
-//! text-editor tool): `view`, `create`, `str_replace`, `insert`, `undo_edit`, done on the host
-//! through the work tree.
+//! text-editor tool): `view`, `create`, `str_replace`, `insert`, `undo_edit`, done in the harness
+//! on the sandbox's repository.
 //!
 //! Texts and line arithmetic are ported from SWE-agent's `tools/edit_anthropic` and checked
 //! against real observations (SWE-smith `.traj` and `ft_xml_example.jsonl`, OpenHands
@@ -17,14 +17,13 @@
 //! leaves the file as created.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{read_text, resolve, write_text, Resolved};
+use super::{parent_is_dir, read_text, resolve, write_text, Found, Resolved};
 use crate::action::Action;
-use crate::sandbox::WorkTree;
+use crate::sandbox::files::{join, RepoPath};
+use crate::sandbox::Sandbox;
 
 /// Lines of context shown around an edit.
 const SNIPPET_LINES: usize = 4;
@@ -35,7 +34,7 @@ const TRUNCATED_MESSAGE: &str = "<response clipped><NOTE>To save on context only
      numbers of what you are looking for.</NOTE>";
 
 /// Previous contents per file, newest last, for `undo_edit`.
-pub(super) type History = HashMap<PathBuf, Vec<Vec<u8>>>;
+pub(super) type History = HashMap<RepoPath, Vec<Vec<u8>>>;
 
 /// The editor's answer: its text and whether the command did what was asked.
 pub(super) struct Reply {
@@ -53,15 +52,14 @@ fn fail(text: impl Into<String>) -> Result<Reply> {
 
 /// The file an editor command works on, once its path has been checked.
 struct Target<'a> {
-    tree: &'a WorkTree,
-    /// The path as the agent wrote it (what `host_path` maps) and as SWE-agent prints it.
+    /// The path as the agent wrote it and as SWE-agent prints it.
     arg: &'a str,
     shown: String,
-    host: PathBuf,
+    found: Found,
 }
 
 /// Runs one `str_replace_editor` call.
-pub(super) fn run(tree: &WorkTree, history: &mut History, action: &Action) -> Result<Reply> {
+pub(super) async fn run<S: Sandbox>(sandbox: &mut S, history: &mut History, action: &Action) -> Result<Reply> {
     let Some(command) = action.get("command") else {
         return fail("Parameter `command` is required for the str_replace_editor tool.");
     };
@@ -70,32 +68,32 @@ pub(super) fn run(tree: &WorkTree, history: &mut History, action: &Action) -> Re
     };
     let shown = display_path(arg);
     if !arg.starts_with('/') {
-        let suggested = display_path(&format!("{}/{arg}", tree.mount_path()));
+        let suggested = display_path(&format!("{}/{arg}", sandbox.repo_dir()));
         return fail(format!(
             "The path {shown} is not an absolute path, it should start with `/`. Maybe you meant {suggested}?"
         ));
     }
-    let host = match resolve(tree, arg)? {
-        Resolved::Inside(host) => host,
+    let found = match resolve(sandbox, arg).await? {
+        Resolved::Inside(found) => found,
         Resolved::Refused(message) => return fail(message),
     };
-    let exists = host.exists();
+    let exists = found.exists();
     if !exists && command != "create" {
         return fail(format!("The path {shown} does not exist. Please provide a valid path."));
     }
     if exists && command == "create" {
         return fail(format!("File already exists at: {shown}. Cannot overwrite files using command `create`."));
     }
-    if host.is_dir() && command != "view" {
+    if found.is_dir() && command != "view" {
         return fail(format!("The path {shown} is a directory and only the `view` command can be used on directories"));
     }
-    let target = Target { tree, arg, shown, host };
+    let target = Target { arg, shown, found };
     match command {
-        "view" => view(&target, action.get("view_range")),
-        "create" => create(&target, history, action.get("file_text")),
-        "str_replace" => str_replace(&target, history, action.get("old_str"), action.get("new_str")),
-        "insert" => insert(&target, history, action.get("insert_line"), action.get("new_str")),
-        "undo_edit" => undo_edit(&target, history),
+        "view" => view(sandbox, &target, action.get("view_range")).await,
+        "create" => create(sandbox, &target, history, action.get("file_text")).await,
+        "str_replace" => str_replace(sandbox, &target, history, action.get("old_str"), action.get("new_str")).await,
+        "insert" => insert(sandbox, &target, history, action.get("insert_line"), action.get("new_str")).await,
+        "undo_edit" => undo_edit(sandbox, &target, history).await,
         other => fail(format!(
             "Unrecognized command {other}. The allowed commands for the str_replace_editor tool are: \"view\", \
              \"create\", \"str_replace\", \"insert\", \"undo_edit\""
@@ -114,23 +112,23 @@ fn display_path(path: &str) -> String {
     }
 }
 
-fn view(target: &Target, view_range: Option<&str>) -> Result<Reply> {
+async fn view<S: Sandbox>(sandbox: &mut S, target: &Target<'_>, view_range: Option<&str>) -> Result<Reply> {
     let range = match view_range.map(parse_view_range) {
         None | Some(Ok(None)) => None,
         Some(Ok(Some(range))) => Some(range),
         Some(Err(())) => return fail("Invalid `view_range`. It should be a list of two integers."),
     };
-    if target.host.is_dir() {
+    if target.found.is_dir() {
         if range.is_some() {
             return fail("The `view_range` parameter is not allowed when `path` points to a directory.");
         }
-        let listing = listing(target);
+        let listing = listing(sandbox, target).await?;
         return ok(format!(
             "Here's the files and directories up to 2 levels deep in {}, excluding hidden items:\n{listing}\n",
             target.shown
         ));
     }
-    let text = match read_text(target.tree, &target.host) {
+    let text = match read_text(sandbox, &target.found).await? {
         Ok(file) => file.text,
         Err(message) => return fail(message),
     };
@@ -175,48 +173,49 @@ fn parse_view_range(text: &str) -> Result<Option<(i64, i64)>, ()> {
 }
 
 /// `find PATH -maxdepth 2 -not -path '*/.*'`, entries sorted by name, links not followed.
-fn listing(target: &Target) -> String {
+async fn listing<S: Sandbox>(sandbox: &mut S, target: &Target<'_>) -> Result<String> {
+    let dir = target.found.data_path().to_string();
     let mut paths = vec![target.shown.clone()];
-    for (name, is_dir) in sorted_entries(&target.host) {
+    for (name, is_dir) in sandbox.list(&dir).await? {
         let child = format!("{}/{name}", target.shown);
         paths.push(child.clone());
         if is_dir {
-            let grandchildren = sorted_entries(&target.host.join(&name));
+            let grandchildren = sandbox.list(&join(&dir, &name)).await?;
             paths.extend(grandchildren.into_iter().map(|(inner, _)| format!("{child}/{inner}")));
         }
     }
     let kept: Vec<String> = paths.into_iter().filter(|p| !p.contains("/.")).collect();
-    kept.iter().map(|p| format!("{p}\n")).collect()
+    Ok(kept.iter().map(|p| format!("{p}\n")).collect())
 }
 
-/// Names in `dir` and whether each is a real directory (not a link to one).
-fn sorted_entries(dir: &Path) -> Vec<(String, bool)> {
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
-    let mut names: Vec<(String, bool)> = entries
-        .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir())))
-        .collect();
-    names.sort();
-    names
-}
-
-fn create(target: &Target, history: &mut History, file_text: Option<&str>) -> Result<Reply> {
+async fn create<S: Sandbox>(
+    sandbox: &mut S,
+    target: &Target<'_>,
+    history: &mut History,
+    file_text: Option<&str>,
+) -> Result<Reply> {
     let Some(file_text) = file_text else { return fail("Parameter `file_text` is required for command: create") };
-    if !target.host.parent().is_some_and(Path::is_dir) {
+    if !parent_is_dir(sandbox, &target.found).await? {
         let parent = target.shown.rsplit_once('/').map(|(p, _)| if p.is_empty() { "/" } else { p }).unwrap_or(".");
         return fail(format!("The parent directory {parent} does not exist. Please create it first."));
     }
-    if let Err(message) = write_text(target.tree, target.arg, &target.host, file_text.as_bytes())? {
+    if let Err(message) = write_text(sandbox, target.arg, &target.found, file_text.as_bytes()).await? {
         return fail(message);
     }
-    history.entry(target.host.clone()).or_default().push(file_text.as_bytes().to_vec());
+    history.entry(target.found.path.clone()).or_default().push(file_text.as_bytes().to_vec());
     ok(format!("File created successfully at: {}", target.shown))
 }
 
-fn str_replace(target: &Target, history: &mut History, old: Option<&str>, new: Option<&str>) -> Result<Reply> {
+async fn str_replace<S: Sandbox>(
+    sandbox: &mut S,
+    target: &Target<'_>,
+    history: &mut History,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<Reply> {
     let Some(old) = old else { return fail("Parameter `old_str` is required for command: str_replace") };
     let new = new.unwrap_or("");
-    let file = match read_text(target.tree, &target.host) {
+    let file = match read_text(sandbox, &target.found).await? {
         Ok(file) => file,
         Err(message) => return fail(message),
     };
@@ -240,7 +239,7 @@ fn str_replace(target: &Target, history: &mut History, old: Option<&str>, new: O
         return fail(format!("No replacement was performed, old_str `{old}` is the same as new_str `{new}`."));
     }
     let new_text = text.replacen(old, new, 1);
-    if let Some(message) = save(target, history, &file, &new_text)? {
+    if let Some(message) = save(sandbox, target, history, &file, &new_text).await? {
         return fail(message);
     }
     // SWE-agent's snippet: from 4 lines above the edited line's 0-based index (so 5 lines of
@@ -257,13 +256,19 @@ fn str_replace(target: &Target, history: &mut History, old: Option<&str>, new: O
     ))
 }
 
-fn insert(target: &Target, history: &mut History, line: Option<&str>, new: Option<&str>) -> Result<Reply> {
+async fn insert<S: Sandbox>(
+    sandbox: &mut S,
+    target: &Target<'_>,
+    history: &mut History,
+    line: Option<&str>,
+    new: Option<&str>,
+) -> Result<Reply> {
     let Some(line) = line else { return fail("Parameter `insert_line` is required for command: insert") };
     let Ok(at) = line.trim().parse::<i64>() else {
         return fail(format!("Invalid `insert_line` parameter: {line}. It should be an integer."));
     };
     let Some(new) = new else { return fail("Parameter `new_str` is required for command: insert") };
-    let file = match read_text(target.tree, &target.host) {
+    let file = match read_text(sandbox, &target.found).await? {
         Ok(file) => file,
         Err(message) => return fail(message),
     };
@@ -280,7 +285,7 @@ fn insert(target: &Target, history: &mut History, line: Option<&str>, new: Optio
     let new_text = joined([&lines[..at], &new_lines, &lines[at..]]);
     let context_start = at.saturating_sub(SNIPPET_LINES);
     let snippet = joined([&lines[context_start..at], &new_lines, &lines[at..(at + SNIPPET_LINES).min(n)]]);
-    if let Some(message) = save(target, history, &file, &new_text)? {
+    if let Some(message) = save(sandbox, target, history, &file, &new_text).await? {
         return fail(message);
     }
     ok(format!(
@@ -291,11 +296,11 @@ fn insert(target: &Target, history: &mut History, line: Option<&str>, new: Optio
     ))
 }
 
-fn undo_edit(target: &Target, history: &mut History) -> Result<Reply> {
-    let Some(previous) = history.get_mut(&target.host).and_then(Vec::pop) else {
+async fn undo_edit<S: Sandbox>(sandbox: &mut S, target: &Target<'_>, history: &mut History) -> Result<Reply> {
+    let Some(previous) = history.get_mut(&target.found.path).and_then(Vec::pop) else {
         return fail(format!("No edit history found for {}.", target.shown));
     };
-    if let Err(message) = write_text(target.tree, target.arg, &target.host, &previous)? {
+    if let Err(message) = write_text(sandbox, target.arg, &target.found, &previous).await? {
         return fail(message);
     }
     let text = String::from_utf8(previous).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| char::from(b)).collect());
@@ -304,14 +309,20 @@ fn undo_edit(target: &Target, history: &mut History) -> Result<Reply> {
 
 /// Writes `new_text` in the file's own encoding and records the old contents for undo; the
 /// agent-facing message when that is impossible.
-fn save(target: &Target, history: &mut History, file: &super::FileText, new_text: &str) -> Result<Option<String>> {
+async fn save<S: Sandbox>(
+    sandbox: &mut S,
+    target: &Target<'_>,
+    history: &mut History,
+    file: &super::FileText,
+    new_text: &str,
+) -> Result<Option<String>> {
     let Some(bytes) = file.encode(new_text) else {
         return Ok(Some(format!("Ran into an encoding error while trying to write to {}", target.shown)));
     };
-    if let Err(message) = write_text(target.tree, target.arg, &target.host, &bytes)? {
+    if let Err(message) = write_text(sandbox, target.arg, &target.found, &bytes).await? {
         return Ok(Some(message));
     }
-    history.entry(target.host.clone()).or_default().push(file.bytes.clone());
+    history.entry(target.found.path.clone()).or_default().push(file.bytes.clone());
     Ok(None)
 }
 

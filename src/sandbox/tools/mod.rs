@@ -1,12 +1,13 @@
 //! The agent tool layer: runs one [`Action`] in a sandbox and answers with the observation
 //! text the agent's own scaffold would have shown.
 //!
-//! Tools: `bash` (a command in the sandbox), `str_replace_editor` (`editor.rs`, on the host),
-//! `submit` / `finish` (the work tree's diff), `think` (OpenHands: nothing happens), and, when
+//! Tools: `bash` (a command in the sandbox), `str_replace_editor` (`editor.rs`), `submit` /
+//! `finish` (the repository's diff), `think` (OpenHands: nothing happens), and, when
 //! [`ToolBox::legacy_commands`] is set, SWE-agent 0.x's special commands arriving as `bash`
-//! commands (`windowed.rs`, `search.rs`). File tools work on the host through the
-//! [`WorkTree`], never outside it: a path that leaves the repository, directly or through a
-//! symbolic link, is answered with an observation and nothing is touched.
+//! commands (`windowed.rs`, `search.rs`). The tools' logic runs here, in the harness; they
+//! reach the sandbox's repository only through the [`Sandbox`] trait's file operations, so one
+//! implementation serves every backend. A path that leaves the repository, directly or through
+//! a symbolic link, is answered with an observation and nothing is touched.
 //!
 //! Mistakes of the agent (unknown tool, missing parameter, bad path, `old_str` not found) are
 //! observations, as they were for the expert; `Err` means the harness itself failed. Not done
@@ -20,17 +21,13 @@ mod search;
 mod windowed;
 mod words;
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result};
 
 pub use windowed::WindowState;
 
 use crate::action::{canonical_tool_name, Action};
-use crate::sandbox::{ExecLimits, Observation, Sandbox, WorkTree};
+use crate::sandbox::files::{self, Kind, Probe, RepoPath};
+use crate::sandbox::{ExecLimits, Observation, Sandbox};
 
 /// SWE-agent's text for a command that printed nothing.
 pub const NO_OUTPUT: &str = "Your command ran successfully and did not produce any output.";
@@ -103,10 +100,10 @@ pub async fn run_action<S: Sandbox>(
     match canonical_tool_name(&action.tool) {
         "bash" => bash(sandbox, tools, action, limits).await,
         "str_replace_editor" => {
-            let reply = editor::run(sandbox.work_tree(), &mut tools.history, action)?;
+            let reply = editor::run(sandbox, &mut tools.history, action).await?;
             Ok(ToolOutput::text(reply.text.trim_end(), Some(if reply.ok { 0 } else { 1 })))
         }
-        "submit" | "finish" => submit(sandbox.work_tree()),
+        "submit" | "finish" => submit(sandbox).await,
         "think" => Ok(ToolOutput::text("Your thought has been logged.", Some(0))),
         other => Ok(ToolOutput::text(
             format!("Tool `{other}` is not available in this environment. Available tools: {}.", TOOLS.join(", ")),
@@ -125,9 +122,9 @@ async fn bash<S: Sandbox>(
         return Ok(ToolOutput::text("Parameter `command` is required for the bash tool.", Some(1)));
     };
     if tools.legacy_commands && windowed::command_name(command).is_some() {
-        return match windowed::run(sandbox.work_tree(), &mut tools.window, command)? {
+        return match windowed::run(sandbox, &mut tools.window, command).await? {
             windowed::Legacy::Text(text) => Ok(ToolOutput::text(text, Some(0))),
-            windowed::Legacy::Submit => submit(sandbox.work_tree()),
+            windowed::Legacy::Submit => submit(sandbox).await,
         };
     }
     let exec = sandbox.exec(command, limits).await?;
@@ -138,48 +135,75 @@ async fn bash<S: Sandbox>(
     Ok(ToolOutput { observation, exit_code: exec.exit_code, submitted: None, exec: Some(exec) })
 }
 
-fn submit(tree: &WorkTree) -> Result<ToolOutput> {
-    let diff = tree.diff().context("cannot compute the work tree's diff for the submission")?;
+async fn submit<S: Sandbox>(sandbox: &mut S) -> Result<ToolOutput> {
+    let diff = sandbox.diff().await.context("cannot compute the repository's diff for the submission")?;
     Ok(ToolOutput { observation: diff.clone(), exit_code: Some(0), submitted: Some(diff), exec: None })
 }
 
 /// Where an agent's path leads.
 enum Resolved {
-    /// Inside the work tree: its host path (which may not exist yet).
-    Inside(PathBuf),
+    /// Inside the repository (it may not exist yet).
+    Inside(Found),
     /// Outside (or through a broken link): the observation saying so.
     Refused(String),
 }
 
-/// Maps an agent path (absolute under the mount path, or relative to the repository root)
-/// to the host, refusing escapes. Beyond `WorkTree::host_path`, a broken symbolic link on the
-/// way is refused too: a write through it could create a file anywhere on the host.
-fn resolve(tree: &WorkTree, path: &str) -> Result<Resolved> {
-    let root = tree.host_dir().canonicalize().context("the work tree's directory is gone")?;
-    let refused = || Resolved::Refused(format!("The path {path} is outside the repository {}.", tree.mount_path()));
-    let Ok(host) = tree.host_path(path) else { return Ok(refused()) };
-    let mut prefix = root.clone();
-    for component in host.strip_prefix(&root).unwrap_or(Path::new("")).components() {
-        prefix.push(component);
-        if fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
-            && !fs::canonicalize(&prefix).is_ok_and(|target| target.starts_with(&root))
-        {
-            return Ok(refused());
-        }
-    }
-    Ok(Resolved::Inside(host))
+/// A path inside the repository and what is there.
+struct Found {
+    /// The repository path as the agent wrote it, normalised.
+    path: RepoPath,
+    kind: Kind,
+    /// Where it leads once links are resolved, when it exists.
+    canonical: Option<RepoPath>,
 }
 
-/// The agent-visible path of a host path inside the work tree (`/testbed/src/x.py`).
-fn agent_path(tree: &WorkTree, host: &Path) -> String {
-    let roots = [tree.host_dir().canonicalize().ok(), Some(tree.host_dir())];
-    for root in roots.iter().flatten() {
-        if let Ok(rel) = host.strip_prefix(root) {
-            let rel = rel.to_string_lossy();
-            return if rel.is_empty() { tree.mount_path().to_string() } else { format!("{}/{rel}", tree.mount_path()) };
-        }
+impl Found {
+    fn exists(&self) -> bool {
+        self.kind != Kind::Missing
     }
-    tree.sandbox_path(host)
+
+    fn is_dir(&self) -> bool {
+        self.kind == Kind::Dir
+    }
+
+    fn is_file(&self) -> bool {
+        matches!(self.kind, Kind::File { .. })
+    }
+
+    /// The path whose bytes are read and written: the link's target for a link inside the
+    /// repository, so a write replaces the file, not the link.
+    fn data_path(&self) -> &str {
+        self.canonical.as_deref().unwrap_or(&self.path)
+    }
+
+    /// The parent directory's repository path.
+    fn parent(&self) -> &str {
+        self.path.rsplit_once('/').map_or("", |(parent, _)| parent)
+    }
+}
+
+/// Maps an agent path (absolute under the repository directory, or relative to its root) into
+/// the repository, refusing escapes: a path that climbs out, or a symbolic link on the way that
+/// leads out or dangles (a write through it could create a file anywhere).
+async fn resolve<S: Sandbox>(sandbox: &mut S, path: &str) -> Result<Resolved> {
+    let repo_dir = sandbox.repo_dir().to_string();
+    let refused = || Resolved::Refused(format!("The path {path} is outside the repository {repo_dir}."));
+    let Some(rel) = files::repo_path(&repo_dir, path) else { return Ok(refused()) };
+    Ok(match sandbox.probe(&rel).await? {
+        Probe::Escapes => refused(),
+        Probe::Inside { kind, canonical } => Resolved::Inside(Found { path: rel, kind, canonical }),
+    })
+}
+
+/// Whether the parent directory of `found` exists (and is a directory).
+async fn parent_is_dir<S: Sandbox>(sandbox: &mut S, found: &Found) -> Result<bool> {
+    let parent = found.parent().to_string();
+    Ok(matches!(sandbox.probe(&parent).await?, Probe::Inside { kind: Kind::Dir, .. }))
+}
+
+/// The agent-visible path of a repository path (`/testbed/src/x.py`).
+fn agent_path<S: Sandbox>(sandbox: &S, path: &str) -> String {
+    files::agent_path(sandbox.repo_dir(), path)
 }
 
 /// Lines as `grep -n`, `awk` and bash's `mapfile` see them: the last line need not end with a
@@ -210,39 +234,25 @@ impl FileText {
 }
 
 /// Reads a file for a tool; the agent-facing message when it cannot be read.
-fn read_text(tree: &WorkTree, host: &Path) -> Result<FileText, String> {
-    let bytes = fs::read(host).map_err(|e| format!("Ran into {e} while trying to read {}", agent_path(tree, host)))?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(FileText { bytes: text.as_bytes().to_vec(), text, latin1: false }),
+async fn read_text<S: Sandbox>(sandbox: &mut S, found: &Found) -> Result<Result<FileText, String>> {
+    let bytes = match sandbox.read(found.data_path()).await? {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(format!("Ran into {e} while trying to read {}", agent_path(sandbox, &found.path)))),
+    };
+    Ok(Ok(match String::from_utf8(bytes) {
+        Ok(text) => FileText { bytes: text.as_bytes().to_vec(), text, latin1: false },
         Err(e) => {
             let bytes = e.into_bytes();
-            Ok(FileText { text: bytes.iter().map(|&b| char::from(b)).collect(), bytes, latin1: true })
+            FileText { text: bytes.iter().map(|&b| char::from(b)).collect(), bytes, latin1: true }
         }
-    }
+    }))
 }
 
-/// Writes a file for a tool (`arg` is the agent's path, already resolved to `host`); the
+/// Writes a file for a tool (`arg` is the agent's path, already resolved to `found`); the
 /// agent-facing message when it cannot be written.
-fn write_text(tree: &WorkTree, arg: &str, host: &Path, bytes: &[u8]) -> Result<Result<(), String>> {
-    let failed = |e: &dyn std::fmt::Display| Ok(Err(format!("Ran into {e} while trying to write to {arg}")));
-    match std::str::from_utf8(bytes) {
-        // The work tree's own writer keeps file ownership right for the sandbox user.
-        Ok(text) => match tree.write_file(arg, text) {
-            Ok(()) => Ok(Ok(())),
-            Err(e) => failed(&format!("{e:#}")),
-        },
-        Err(_) => {
-            // Not following a final link closes the gap between `resolve` and the write.
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(host);
-            match file.and_then(|mut f| f.write_all(bytes)) {
-                Ok(()) => tree.fix_ownership().map(Ok),
-                Err(e) => failed(&e),
-            }
-        }
-    }
+async fn write_text<S: Sandbox>(sandbox: &mut S, arg: &str, found: &Found, bytes: &[u8]) -> Result<Result<(), String>> {
+    Ok(sandbox
+        .write(found.data_path(), bytes)
+        .await?
+        .map_err(|e| format!("Ran into {e} while trying to write to {arg}")))
 }

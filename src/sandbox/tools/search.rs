@@ -1,5 +1,6 @@
-//! SWE-agent 0.x's search commands, `search_dir`, `search_file` and `find_file`, done on the
-//! host by walking the work tree instead of running `find | grep` in the sandbox.
+//! SWE-agent 0.x's search commands, `search_dir`, `search_file` and `find_file`, done in the
+//! harness over the sandbox's repository (a walk, then the files' contents) instead of running
+//! `find | grep` as the agent.
 //!
 //! Output texts are those of SWE-agent 0.x's `search.sh` (checked against the real
 //! observations in the 0.x `.traj` fixtures). Differences, all deliberate: paths outside the
@@ -8,47 +9,45 @@
 //! results come in byte order of their paths where `find` would use directory order, and
 //! `search_dir` skips files over 64 MiB (grep would read them; the harness must not hold them).
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use anyhow::Result;
 
 use super::pattern::{glob_match, Bre};
 use super::{agent_path, file_lines, resolve, Resolved};
-use crate::sandbox::WorkTree;
+use crate::sandbox::files::{Skip, MAX_SEARCHED_BYTES};
+use crate::sandbox::Sandbox;
 
 /// The most files (`search_dir`) or lines (`search_file`) listed before asking to narrow down.
 const MAX_LISTED: usize = 100;
-/// Larger files are not searched by `search_dir`.
-const MAX_SEARCHED_BYTES: u64 = 64 << 20;
 
 /// `search_dir <search_term> [<dir>]`: matching lines counted per file.
-pub(super) fn search_dir(tree: &WorkTree, args: &[String]) -> Result<String> {
+pub(super) async fn search_dir<S: Sandbox>(sandbox: &mut S, args: &[String]) -> Result<String> {
     let (term, dir) = match args {
         [term] => (term, "."),
         [term, dir] => (term, dir.as_str()),
         _ => return Ok("Usage: search_dir <search_term> [<dir>]\n".into()),
     };
-    let host = match resolve(tree, dir)? {
-        Resolved::Inside(host) if host.is_dir() => host,
+    let found = match resolve(sandbox, dir).await? {
+        Resolved::Inside(found) if found.is_dir() => found,
         Resolved::Inside(_) => return Ok(format!("Directory {dir} not found\n")),
         Resolved::Refused(message) => return Ok(message + "\n"),
     };
-    let shown = agent_path(tree, &host);
+    let shown = agent_path(sandbox, &found.path);
     let pattern = Bre::parse(term);
+    let files: Vec<String> = sandbox
+        .walk(found.data_path(), Skip::Hidden)
+        .await?
+        .into_iter()
+        .filter(|(_, len)| *len <= MAX_SEARCHED_BYTES)
+        .map(|(path, _)| path)
+        .collect();
+    let contents = sandbox.read_files(&files).await?;
     let mut matches = Vec::new();
-    for file in walk(&host, &mut |name| name.starts_with('.')) {
-        if fs::metadata(&file).map_or(true, |m| m.len() > MAX_SEARCHED_BYTES) {
-            continue;
-        }
+    for (file, bytes) in files.iter().zip(contents) {
         // `grep -I` skips binary files; a NUL byte is how grep recognises them.
-        let Ok(bytes) = fs::read(&file) else { continue };
-        if bytes.contains(&0) {
-            continue;
-        }
+        let Some(bytes) = bytes.filter(|b| !b.contains(&0)) else { continue };
         let count = file_lines(&String::from_utf8_lossy(&bytes)).iter().filter(|line| pattern.is_match(line)).count();
         if count > 0 {
-            matches.push((agent_path(tree, &file), count));
+            matches.push((agent_path(sandbox, &shown_path(&found, file)), count));
         }
     }
     if shown.contains("/.") {
@@ -72,8 +71,22 @@ pub(super) fn search_dir(tree: &WorkTree, args: &[String]) -> Result<String> {
     Ok(out)
 }
 
+/// A file found below a directory reached through a link, named below the link as the agent
+/// wrote it (as `find LINK/` prints it).
+fn shown_path(dir: &super::Found, file: &str) -> String {
+    let rest = file.strip_prefix(dir.data_path()).map(|r| r.trim_start_matches('/'));
+    match rest {
+        Some(rest) if dir.data_path() != dir.path => super::files::join(&dir.path, rest),
+        _ => file.to_string(),
+    }
+}
+
 /// `search_file <search_term> [<file>]`: matching lines of one file, the open one by default.
-pub(super) fn search_file(tree: &WorkTree, open_file: Option<&str>, args: &[String]) -> Result<String> {
+pub(super) async fn search_file<S: Sandbox>(
+    sandbox: &mut S,
+    open_file: Option<&str>,
+    args: &[String],
+) -> Result<String> {
     const USAGE: &str = "Usage: search_file <search_term> [<file>]\n";
     let Some(term) = args.first().filter(|t| !t.is_empty()) else { return Ok(USAGE.into()) };
     let file = match (args.get(1).filter(|f| !f.is_empty()), open_file) {
@@ -81,15 +94,15 @@ pub(super) fn search_file(tree: &WorkTree, open_file: Option<&str>, args: &[Stri
         (None, Some(open)) => open,
         (None, None) => return Ok("No file open. Use the open command first.\n".into()),
     };
-    let host = match resolve(tree, file)? {
-        Resolved::Inside(host) if host.is_file() => host,
+    let found = match resolve(sandbox, file).await? {
+        Resolved::Inside(found) if found.is_file() => found,
         Resolved::Inside(_) => {
             return Ok(format!("{USAGE}Error: File name {file} not found. Please provide a valid file name.\n"))
         }
         Resolved::Refused(message) => return Ok(message + "\n"),
     };
-    let shown = agent_path(tree, &host);
-    let text = match fs::read(&host) {
+    let shown = agent_path(sandbox, &found.path);
+    let text = match sandbox.read(found.data_path()).await? {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => return Ok(format!("grep: {shown}: {e}\n")),
     };
@@ -112,54 +125,33 @@ pub(super) fn search_file(tree: &WorkTree, open_file: Option<&str>, args: &[Stri
 }
 
 /// `find_file <file_name> [<dir>]`: files whose name matches a `find -name` glob.
-pub(super) fn find_file(tree: &WorkTree, args: &[String]) -> Result<String> {
+pub(super) async fn find_file<S: Sandbox>(sandbox: &mut S, args: &[String]) -> Result<String> {
     let (name, dir) = match args {
         [name] => (name, "."),
         [name, dir] => (name, dir.as_str()),
         _ => return Ok("Usage: find_file <file_name> [<dir>]\n".into()),
     };
-    let host = match resolve(tree, dir)? {
-        Resolved::Inside(host) if host.is_dir() => host,
+    let found = match resolve(sandbox, dir).await? {
+        Resolved::Inside(found) if found.is_dir() => found,
         Resolved::Inside(_) => return Ok(format!("Directory {dir} not found\n")),
         Resolved::Refused(message) => return Ok(message + "\n"),
     };
-    let shown = agent_path(tree, &host);
-    let mut found: Vec<String> = walk(&host, &mut |name| name == ".git")
-        .iter()
-        .filter(|file| file.file_name().is_some_and(|n| glob_match(name, &n.to_string_lossy())))
-        .map(|file| agent_path(tree, file))
+    let shown = agent_path(sandbox, &found.path);
+    let mut matched: Vec<String> = sandbox
+        .walk(found.data_path(), Skip::GitDir)
+        .await?
+        .into_iter()
+        .filter(|(file, _)| glob_match(name, file.rsplit('/').next().unwrap_or(file)))
+        .map(|(file, _)| agent_path(sandbox, &shown_path(&found, &file)))
         .collect();
-    if found.is_empty() {
+    if matched.is_empty() {
         return Ok(format!("No matches found for \"{name}\" in {shown}\n"));
     }
-    found.sort();
-    let mut out = format!("Found {} matches for \"{name}\" in {shown}:\n", found.len());
-    for path in found {
+    matched.sort();
+    let mut out = format!("Found {} matches for \"{name}\" in {shown}:\n", matched.len());
+    for path in matched {
         out.push_str(&path);
         out.push('\n');
     }
     Ok(out)
-}
-
-/// Regular files under `dir`, not following symbolic links, skipping entries named as `skip`
-/// says (and everything below them).
-fn walk(dir: &Path, skip: &mut dyn FnMut(&str) -> bool) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        // An unreadable directory is skipped, as `find` does after printing a warning.
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            if skip(&entry.file_name().to_string_lossy()) {
-                continue;
-            }
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
-        }
-    }
-    files
 }

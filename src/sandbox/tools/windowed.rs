@@ -1,7 +1,7 @@
 //! SWE-agent 0.x's special commands (the "ACI"): a file viewer with a 100-line window
 //! (`open`, `goto`, `scroll_down`, `scroll_up`, `create`), the line-range `edit`, the search
 //! commands (in `search.rs`) and `submit`. They arrive as `bash` commands, e.g. `open src/x.py
-//! 40` or `edit 5:7\n<lines>\nend_of_edit`, and are run on the host over the work tree.
+//! 40` or `edit 5:7\n<lines>\nend_of_edit`, and are run in the harness over the sandbox's repository.
 //!
 //! The window arithmetic and every text are ported from 0.x's `defaults.sh` and
 //! `edit_linting.sh` (`_print`, `_constrain_line`, `open`, `goto`, …) and checked against the
@@ -14,13 +14,11 @@
 //! - shell syntax around a special command (`open x.py && ls`): in 0.x they were bash functions,
 //!   here they are not, so such a line is refused with an explanation.
 
-use std::fs;
-
 use anyhow::Result;
 
 use super::words::{split, Split};
-use super::{agent_path, file_lines, read_text, resolve, search, write_text, Resolved};
-use crate::sandbox::WorkTree;
+use super::{agent_path, file_lines, parent_is_dir, read_text, resolve, search, write_text, Resolved};
+use crate::sandbox::Sandbox;
 
 /// Lines shown at once (`WINDOW`) and kept when scrolling (`OVERLAP`), 0.x's defaults.
 const WINDOW: i64 = 100;
@@ -56,7 +54,7 @@ pub(super) fn command_name(command: &str) -> Option<&'static str> {
 }
 
 /// Runs one special command. Mistakes of the agent are answered in text, as 0.x did.
-pub(super) fn run(tree: &WorkTree, state: &mut WindowState, command: &str) -> Result<Legacy> {
+pub(super) async fn run<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, command: &str) -> Result<Legacy> {
     let command = command.trim();
     let (first_line, body) = match command.split_once('\n') {
         Some((first, rest)) if command_name(first) == Some("edit") => (strip_heredoc(first), Some(rest)),
@@ -80,15 +78,15 @@ pub(super) fn run(tree: &WorkTree, state: &mut WindowState, command: &str) -> Re
         None => return Ok(Legacy::Text(String::new())),
     };
     let text = match name {
-        "open" => open(tree, state, args)?,
-        "goto" => goto(tree, state, args)?,
-        "scroll_down" => scroll(tree, state, WINDOW - OVERLAP)?,
-        "scroll_up" => scroll(tree, state, OVERLAP - WINDOW)?,
-        "create" => create(tree, state, args)?,
-        "edit" => edit(tree, state, args, body.unwrap_or(""))?,
-        "search_dir" => search::search_dir(tree, args)?,
-        "search_file" => search::search_file(tree, state.file.as_deref(), args)?,
-        "find_file" => search::find_file(tree, args)?,
+        "open" => open(sandbox, state, args).await?,
+        "goto" => goto(sandbox, state, args).await?,
+        "scroll_down" => scroll(sandbox, state, WINDOW - OVERLAP).await?,
+        "scroll_up" => scroll(sandbox, state, OVERLAP - WINDOW).await?,
+        "create" => create(sandbox, state, args).await?,
+        "edit" => edit(sandbox, state, args, body.unwrap_or("")).await?,
+        "search_dir" => search::search_dir(sandbox, args).await?,
+        "search_file" => search::search_file(sandbox, state.file.as_deref(), args).await?,
+        "find_file" => search::find_file(sandbox, args).await?,
         _ => return Ok(Legacy::Submit),
     };
     Ok(Legacy::Text(text))
@@ -104,15 +102,15 @@ fn strip_heredoc(first_line: &str) -> &str {
 }
 
 /// The open file: its agent path, lines and the text to show instead when it cannot be read.
-fn load(tree: &WorkTree, path: &str) -> Result<Result<(String, String), String>> {
-    let host = match resolve(tree, path)? {
-        Resolved::Inside(host) if host.is_file() => host,
+async fn load<S: Sandbox>(sandbox: &mut S, path: &str) -> Result<Result<(String, String), String>> {
+    let found = match resolve(sandbox, path).await? {
+        Resolved::Inside(found) if found.is_file() => found,
         Resolved::Inside(_) => return Ok(Err(format!("File {path} not found\n"))),
         Resolved::Refused(message) => return Ok(Err(message + "\n")),
     };
     // `realpath`: the header names the file with links resolved.
-    let shown = agent_path(tree, &fs::canonicalize(&host).unwrap_or_else(|_| host.clone()));
-    Ok(read_text(tree, &host).map(|file| (shown, file.text)).map_err(|message| message + "\n"))
+    let shown = agent_path(sandbox, found.data_path());
+    Ok(read_text(sandbox, &found).await?.map(|file| (shown, file.text)).map_err(|message| message + "\n"))
 }
 
 /// `_constrain_line`: keeps the window inside the file (and at least half a window down).
@@ -141,8 +139,8 @@ fn window(shown: &str, lines: &[&str], current: i64) -> String {
 }
 
 /// Shows the open file's window around `current` after constraining it, and remembers it.
-fn show(tree: &WorkTree, state: &mut WindowState, path: &str, current: i64) -> Result<String> {
-    Ok(match load(tree, path)? {
+async fn show<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, path: &str, current: i64) -> Result<String> {
+    Ok(match load(sandbox, path).await? {
         Ok((shown, text)) => {
             let lines = file_lines(&text);
             state.current_line = constrain(current, lines.len() as i64);
@@ -159,7 +157,7 @@ fn number(arg: &str) -> Option<i64> {
     (!arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit())).then(|| arg.parse().unwrap_or(i64::MAX))
 }
 
-fn open(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<String> {
+async fn open<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, args: &[String]) -> Result<String> {
     let Some(path) = args.first().filter(|p| !p.is_empty()) else { return Ok("Usage: open <file>\n".into()) };
     let requested = match args.get(1).filter(|l| !l.is_empty()) {
         None => None,
@@ -168,7 +166,7 @@ fn open(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<Str
             None => return Ok("Usage: open <file> [<line_number>]\nError: <line_number> must be a number\n".into()),
         },
     };
-    match resolve(tree, path)? {
+    match resolve(sandbox, path).await? {
         Resolved::Refused(message) => return Ok(message + "\n"),
         Resolved::Inside(host) if host.is_dir() => {
             return Ok(format!(
@@ -178,7 +176,7 @@ fn open(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<Str
         Resolved::Inside(host) if !host.is_file() => return Ok(format!("File {path} not found\n")),
         Resolved::Inside(_) => {}
     }
-    let total = match load(tree, path)? {
+    let total = match load(sandbox, path).await? {
         Ok((_, text)) => file_lines(&text).len() as i64,
         Err(message) => return Ok(message),
     };
@@ -198,7 +196,7 @@ fn open(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<Str
         }
         Some(n) => centre_on(n),
     };
-    out.push_str(&show(tree, state, path, current)?);
+    out.push_str(&show(sandbox, state, path, current).await?);
     Ok(out)
 }
 
@@ -207,51 +205,51 @@ fn centre_on(n: i64) -> i64 {
     n.saturating_add(WINDOW / 2 - WINDOW / 6).max(1)
 }
 
-fn goto(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<String> {
+async fn goto<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, args: &[String]) -> Result<String> {
     if args.len() > 1 {
         return Ok("goto allows only one line number at a time.\n".into());
     }
     let Some(file) = state.file.clone() else { return Ok("No file open. Use the open command first.\n".into()) };
     let Some(arg) = args.first().filter(|a| !a.is_empty()) else { return Ok("Usage: goto <line>\n".into()) };
     let Some(n) = number(arg) else { return Ok("Usage: goto <line>\nError: <line> must be a number\n".into()) };
-    let total = match load(tree, &file)? {
+    let total = match load(sandbox, &file).await? {
         Ok((_, text)) => file_lines(&text).len() as i64,
         Err(message) => return Ok(message),
     };
     if n > total {
         return Ok(format!("Error: <line> must be less than or equal to {total}\n"));
     }
-    show(tree, state, &file, centre_on(n))
+    show(sandbox, state, &file, centre_on(n)).await
 }
 
-fn scroll(tree: &WorkTree, state: &mut WindowState, by: i64) -> Result<String> {
+async fn scroll<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, by: i64) -> Result<String> {
     let Some(file) = state.file.clone() else { return Ok("No file open. Use the open command first.\n".into()) };
-    show(tree, state, &file, state.current_line.saturating_add(by))
+    show(sandbox, state, &file, state.current_line.saturating_add(by)).await
 }
 
-fn create(tree: &WorkTree, state: &mut WindowState, args: &[String]) -> Result<String> {
+async fn create<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, args: &[String]) -> Result<String> {
     let Some(path) = args.first().filter(|p| !p.is_empty()) else { return Ok("Usage: create <filename>\n".into()) };
-    let host = match resolve(tree, path)? {
-        Resolved::Inside(host) => host,
+    let found = match resolve(sandbox, path).await? {
+        Resolved::Inside(found) => found,
         Resolved::Refused(message) => return Ok(message + "\n"),
     };
-    if host.exists() {
-        let opened = open(tree, state, std::slice::from_ref(path))?;
+    if found.exists() {
+        let opened = open(sandbox, state, std::slice::from_ref(path)).await?;
         return Ok(format!("Error: File '{path}' already exists.\n{opened}"));
     }
-    if !host.parent().is_some_and(|p| p.is_dir()) {
+    if !parent_is_dir(sandbox, &found).await? {
         return Ok(format!("bash: {path}: No such file or directory\nFile {path} not found\n"));
     }
     // 0.x created the file holding one empty line (`printf "\n"`).
-    if let Err(message) = write_text(tree, path, &host, b"\n")? {
+    if let Err(message) = write_text(sandbox, path, &found, b"\n").await? {
         return Ok(message + "\n");
     }
-    open(tree, state, std::slice::from_ref(path))
+    Box::pin(open(sandbox, state, std::slice::from_ref(path))).await
 }
 
 /// `edit <start>:<end>` replaces lines start..=end of the open file with `body` up to the
 /// `end_of_edit` line, slicing exactly as 0.x's bash arrays did.
-fn edit(tree: &WorkTree, state: &mut WindowState, args: &[String], body: &str) -> Result<String> {
+async fn edit<S: Sandbox>(sandbox: &mut S, state: &mut WindowState, args: &[String], body: &str) -> Result<String> {
     const USAGE: &str = "Usage: edit <start_line>:<end_line>\n";
     let Some(path) = state.file.clone() else { return Ok("No file open. Use the `open` command first.\n".into()) };
     // `echo $1: | cut -d: -f1` and `-f2`.
@@ -263,11 +261,11 @@ fn edit(tree: &WorkTree, state: &mut WindowState, args: &[String], body: &str) -
     }
     let Some(start) = number(start) else { return Ok(format!("{USAGE}Error: start_line must be a number\n")) };
     let Some(end) = number(end) else { return Ok(format!("{USAGE}Error: end_line must be a number\n")) };
-    let host = match resolve(tree, &path)? {
-        Resolved::Inside(host) => host,
+    let found = match resolve(sandbox, &path).await? {
+        Resolved::Inside(found) => found,
         Resolved::Refused(message) => return Ok(message + "\n"),
     };
-    let file = match read_text(tree, &host) {
+    let file = match read_text(sandbox, &found).await? {
         Ok(file) => file,
         Err(message) => return Ok(message + "\n"),
     };
@@ -283,10 +281,10 @@ fn edit(tree: &WorkTree, state: &mut WindowState, args: &[String], body: &str) -
     let Some(bytes) = file.encode(&new_text) else {
         return Ok(format!("Ran into an encoding error while trying to write to {path}\n"));
     };
-    if let Err(message) = write_text(tree, &path, &host, &bytes)? {
+    if let Err(message) = write_text(sandbox, &path, &found, &bytes).await? {
         return Ok(message + "\n");
     }
-    Ok(show(tree, state, &path, start - 1)? + EDIT_DONE)
+    Ok(show(sandbox, state, &path, start - 1).await? + EDIT_DONE)
 }
 
 #[cfg(test)]
