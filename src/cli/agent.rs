@@ -17,6 +17,7 @@ use crate::policy::device::{DeviceSpec, Placement, Precision};
 use crate::sandbox::{self, docker, Backend};
 use crate::task::eval::{evaluate, summary, EvalOptions, InstanceResult, Prediction, Status};
 use crate::task::instance::{load_instances, Instance};
+use crate::task::spec::Specs;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -191,6 +192,7 @@ async fn grade(args: &Args, instances: &[Instance], predictions: &[Prediction]) 
         timeout: Duration::from_secs(args.test_timeout),
         workers: args.workers,
         log_dir: args.output.join("eval"),
+        specs: Specs::builtin(),
     };
     // Reports of an earlier run in this directory graded other patches: never reuse them.
     let stale = eval.log_dir.join(&eval.run_id);

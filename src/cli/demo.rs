@@ -29,6 +29,7 @@ use crate::sandbox::Backend;
 use crate::steps::{build_instances, StepInstance, StepOptions, StepStats};
 use crate::task::eval::{evaluate, EvalOptions, Status};
 use crate::task::instance::Instance;
+use crate::task::spec::Specs;
 use crate::train::config::{Mode, TrainConfig};
 use crate::train::run::Event;
 use crate::trajectory::read::{import_paths, ImportOptions};
@@ -321,6 +322,7 @@ async fn act(model: &LocalModel, tasks: &[Instance], backend: Backend, args: &Ar
         timeout: Duration::from_secs(300),
         workers: 1,
         log_dir: out.join("eval"),
+        specs: Specs::builtin(),
     };
     let results = evaluate(tasks, &predictions, &eval, &mut |_| {}).await;
     let summary = run_summary(model.name(), &episodes, &results);

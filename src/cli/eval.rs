@@ -9,6 +9,7 @@ use super::Outcome;
 use crate::sandbox::{docker, Backend};
 use crate::task::eval::{evaluate, parse_predictions, summary, EvalOptions, Status};
 use crate::task::instance::load_instances;
+use crate::task::spec::Specs;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,6 +41,9 @@ pub struct Args {
     /// Directory for the run summary <model>.<run-id>.json
     #[arg(long, default_value = ".")]
     report_dir: PathBuf,
+    /// SWE-bench spec entries that add to or replace the built-in table (TOML, as sandboxes/swe-specs.toml)
+    #[arg(long)]
+    specs: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -57,6 +61,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         timeout: Duration::from_secs(args.timeout),
         workers: args.workers,
         log_dir: args.log_dir,
+        specs: Specs::load(args.specs.as_deref())?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = Instant::now();

@@ -1,7 +1,9 @@
 //! Evaluating predictions the way the SWE-bench harness does: for each instance, a fresh
 //! sandbox at the base commit, the model patch applied (git apply, then reject mode, then
-//! `patch --fuzz`), the test patch applied, the test command run under a timeout, the log
-//! parsed and graded. Per instance it writes `patch.diff`, `test_output.txt` and `report.json`
+//! `patch --fuzz`), then the harness's eval script (`eval_script::test_plan`: test files reset,
+//! test patch applied, the test command with its directives between markers, test files reset
+//! again) run under a timeout, the marked section parsed with the spec's parser and graded. Per
+//! instance it writes `patch.diff`, `apply.log`, `eval.sh`, `test_output.txt` and `report.json`
 //! (SWE-bench's shape, keyed by instance id) under `<log dir>/<run id>/<model>/<instance>/`.
 //!
 //! Failures of the harness (no repository, the test patch does not apply, the tests time out or
@@ -18,9 +20,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::build::TEST_OUTPUT_CAP;
+use super::eval_script::{test_plan, START_MARKER};
 use super::grade::{grade, Report};
 use super::instance::Instance;
+use super::log_parsers::layout::{extract, TestOutput};
 use super::repos;
+use super::spec::Specs;
 use crate::sandbox::{self, Backend, ExecLimits, Sandbox};
 
 /// One model prediction (SWE-bench's `preds.jsonl` record).
@@ -65,6 +70,9 @@ pub struct EvalOptions {
     pub timeout: Duration,
     pub workers: usize,
     pub log_dir: PathBuf,
+    /// The SWE-bench spec table: test command, directives and log parser per repository and
+    /// version (an instance's own `test_command` overrides it).
+    pub specs: Specs,
 }
 
 /// How one instance ended.
@@ -202,6 +210,9 @@ async fn run_in_sandbox<S: Sandbox>(
     options: &EvalOptions,
     dir: &Path,
 ) -> Result<(Report, Duration)> {
+    // The plan first: an instance that cannot be evaluated is an error before anything runs.
+    let plan = test_plan(instance, &options.specs, sandbox.repo_dir()).map_err(anyhow::Error::msg)?;
+    crate::atomic::write_file(&dir.join("eval.sh"), plan.script.as_bytes())?;
     let applied = sandbox.apply_patch(patch).await?;
     crate::atomic::write_file(&dir.join("apply.log"), applied.log.as_bytes())?;
     if applied.method.is_none() {
@@ -209,27 +220,35 @@ async fn run_in_sandbox<S: Sandbox>(
         report.resolved = false;
         return Ok((report, Duration::ZERO));
     }
-    if !instance.test_patch.trim().is_empty() {
-        let test_patch = sandbox.apply_patch(&instance.test_patch).await?;
-        if test_patch.method.is_none() {
-            bail!("the test patch does not apply after the model patch:\n{}", test_patch.log);
-        }
-    }
-    let Some(command) = instance.test_command.as_deref() else {
-        bail!("{} has no test_command: srl runs an instance's tests with that command", instance.instance_id);
-    };
     let started = Instant::now();
-    let observation = sandbox.exec(command, &ExecLimits::new(options.timeout, TEST_OUTPUT_CAP)).await?;
+    let observation = sandbox.exec(&plan.script, &ExecLimits::new(options.timeout, TEST_OUTPUT_CAP)).await?;
     let tests = started.elapsed();
-    crate::atomic::write_file(&dir.join("test_output.txt"), observation.output.as_bytes())?;
+    let log_path = dir.join("test_output.txt");
+    crate::atomic::write_file(&log_path, observation.output.as_bytes())?;
     if observation.timed_out {
-        bail!("the tests timed out after {} s", options.timeout.as_secs());
+        bail!("the tests timed out after {} s (see {})", options.timeout.as_secs(), log_path.display());
     }
-    let statuses = super::log_parsers::detect(&observation.output).parse(&observation.output);
+    if let Some(failure) = test_patch_failure(&observation.output) {
+        bail!("the test patch does not apply after the model patch: {failure} (see {})", log_path.display());
+    }
+    let section = match extract(&observation.output) {
+        TestOutput::Found(section) => section,
+        _ => bail!("no test section between the eval script's markers (see {})", log_path.display()),
+    };
+    let parser = plan.parser.unwrap_or_else(|| super::log_parsers::detect(&section));
+    let statuses = parser.parse(&section);
     if statuses.is_empty() {
-        bail!("no test results in the test output (see {})", dir.join("test_output.txt").display());
+        bail!("no test results in the test output (see {})", log_path.display());
     }
     Ok((grade(instance, &statuses, true), tests))
+}
+
+/// The first `error:` that `git apply -v` printed for the test patch in an eval script's log
+/// (the script goes on after it, as the harness's does, so the log must be read).
+fn test_patch_failure(log: &str) -> Option<&str> {
+    let after_apply = log.split_once("+ git apply -v -")?.1;
+    let before_tests = after_apply.split(START_MARKER).next().unwrap_or(after_apply);
+    before_tests.lines().find(|line| line.starts_with("error:"))
 }
 
 fn write_report(path: &Path, instance_id: &str, report: &Report) -> Result<()> {
