@@ -244,11 +244,15 @@ impl DockerSandbox {
             Probe::Inside { kind: Kind::Dir, .. } => return Ok(Err("Is a directory (os error 21)".into())),
             _ => 0o644,
         };
+        let tar = tar_of_file(name, bytes, mode).context("cannot pack a file for the sandbox")?;
+        if self.upload(&dir, tar.clone()).await.is_ok() {
+            return Ok(Ok(()));
+        }
+        // The directory is missing (the only common failure): made as the agent, then once more.
         let made = self.run_script(AGENT_USER, "mkdir -p -- \"$1\"", &[&dir]).await?;
         if made.code != 0 {
             return Ok(Err(made.text().trim().to_string()));
         }
-        let tar = tar_of_file(name, bytes, mode).context("cannot pack a file for the sandbox")?;
         match self.upload(&dir, tar).await {
             Ok(()) => Ok(Ok(())),
             Err(e) => Ok(Err(format!("{e:#}"))),

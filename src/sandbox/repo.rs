@@ -56,6 +56,8 @@ impl WorkTree {
     pub fn from_repository(source: &str, commit: Option<&str>, mount_path: &str) -> Result<WorkTree> {
         let temp = new_temp()?;
         let dir = temp.path().join("repo");
+        let staged = stage_without_refs(Path::new(source), temp.path())?;
+        let source = staged.as_deref().and_then(Path::to_str).unwrap_or(source);
         let mut builder = git2::build::RepoBuilder::new();
         if Path::new(source).exists() {
             builder.clone_local(git2::build::CloneLocal::Local);
@@ -247,6 +249,41 @@ impl WorkTree {
         }
         Ok(ApplyOutcome { method: None, log })
     }
+}
+
+/// A bare repository shipped as `objects/`, `packed-refs` and `HEAD` only (read-only fixtures,
+/// some archives) has no `refs/` directory, without which git does not recognise it. Such a
+/// repository is copied under `temp` with an empty `refs/`, and the copy is cloned instead.
+fn stage_without_refs(source: &Path, temp: &Path) -> Result<Option<PathBuf>> {
+    let bare_without_refs =
+        source.join("objects").is_dir() && source.join("HEAD").is_file() && !source.join("refs").exists();
+    if !bare_without_refs {
+        return Ok(None);
+    }
+    let staged = temp.join("source.git");
+    copy_dir(source, &staged).with_context(|| format!("failed to copy {}", source.display()))?;
+    for dir in ["refs/heads", "refs/tags"] {
+        fs::create_dir_all(staged.join(dir))?;
+    }
+    // The copy keeps the read-only modes of the original; git writes nothing to it, but the
+    // temporary directory must be removable.
+    make_writable(&staged)?;
+    Ok(Some(staged))
+}
+
+fn make_writable(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let mode = entry.metadata()?.permissions().mode();
+        fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode | 0o200))?;
+        if entry.file_type()?.is_dir() {
+            make_writable(&entry.path())?;
+        }
+    }
+    let mode = fs::metadata(dir)?.permissions().mode();
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o200))?;
+    Ok(())
 }
 
 /// A git diff as the text of a patch (`git diff` output).
