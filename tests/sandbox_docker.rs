@@ -340,3 +340,44 @@ async fn host_files_are_out_of_sight() -> Result<()> {
     assert!(obs.output.contains("Permission denied"), "{}", obs.output);
     sb.close().await
 }
+
+/// Free bytes of the file system holding `path` (on this machine).
+fn free_bytes(path: &str) -> u64 {
+    let out = std::process::Command::new("df").args(["--output=avail", "-B1", path]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_disk_quota_stops_writes_and_the_host_keeps_its_space() -> Result<()> {
+    if !docker_ready().await {
+        return Ok(());
+    }
+    let info = client().await?.info().await?;
+    if info.driver.as_deref() != Some("btrfs") {
+        let required = std::env::var("SRL_REQUIRE_DISK_QUOTA").is_ok_and(|v| v == "1");
+        assert!(!required, "SRL_REQUIRE_DISK_QUOTA=1 but the engine's storage driver is {:?}", info.driver);
+        eprintln!(
+            "skipping: the engine's storage driver {:?} has no quotas (scripts/docker-up.sh sets up btrfs)",
+            info.driver
+        );
+        return Ok(());
+    }
+    let root = info.docker_root_dir.context("the engine names no root directory")?;
+    let mut options = DockerOptions::new(DEFAULT_IMAGE, "test-quota");
+    options.disk_bytes = 300 << 20;
+    let mut sb = DockerSandbox::start(work_tree()?.into(), &options).await?;
+    let before = free_bytes(&root);
+    // Five 200 MB files: each under the 1 GiB file cap, together over the 300 MB quota.
+    let fill = "for i in 1 2 3 4 5; do head -c 200M /dev/zero > /testbed/fill$i || break; done 2>&1; du -sm /testbed";
+    let obs = sb.exec(fill, &limits(120)).await?;
+    assert!(obs.output.contains("Disk quota exceeded"), "{}", obs.output);
+    let written_mb: u64 =
+        obs.output.lines().last().and_then(|l| l.split_whitespace().next()?.parse().ok()).unwrap_or(0);
+    assert!(written_mb <= 320, "wrote {written_mb} MB past a 300 MB quota");
+    let used = before.saturating_sub(free_bytes(&root));
+    assert!(used < 400 << 20, "the host lost {used} bytes");
+    let after =
+        sb.exec("rm -f /testbed/fill*; echo ok > /testbed/small.txt && cat /testbed/small.txt", &limits(30)).await?;
+    assert_eq!(after.output, "ok\n", "the sandbox works again once space is freed");
+    sb.close().await
+}

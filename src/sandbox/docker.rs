@@ -21,9 +21,12 @@
 //! The root file system is writable (the repository lives in it), so the agent can write where
 //! the image lets uid 1000 write; scratch space (`/tmp`, the agent's home) is tmpfs.
 //!
+//! Disk: on an engine with the btrfs storage driver (what `scripts/docker-up.sh` starts when it
+//! can) each container may write `disk_bytes` beyond its image; writes past it fail with "Disk
+//! quota exceeded" inside the sandbox. Other drivers (overlay2 on ext4) cannot limit it.
+//!
 //! Deliberately not done here: pulling or building images (build them with
-//! `scripts/sandbox-image.sh`; there is no registry), disk quotas (overlay2 on ext4 has none),
-//! and killing background processes that a command started and that outlived it normally (an
+//! `scripts/sandbox-image.sh`; there is no registry), and killing background processes that a command started and that outlived it normally (an
 //! agent may want a server running).
 
 use std::collections::HashMap;
@@ -82,18 +85,22 @@ pub struct DockerOptions {
     pub pids_limit: i64,
     /// CPU quota in billionths of a CPU.
     pub nano_cpus: i64,
+    /// Disk the sandbox may write beyond its image, where the engine can enforce it (the btrfs
+    /// storage driver, which `scripts/docker-up.sh` sets up); 0 for no limit.
+    pub disk_bytes: i64,
     /// Labels the container so that one run's containers can be removed together.
     pub run_id: String,
 }
 
 impl DockerOptions {
-    /// 512 MiB of memory and no swap, 256 processes, one CPU.
+    /// 512 MiB of memory and no swap, 256 processes, one CPU, 2 GiB of disk beyond the image.
     pub fn new(image: impl Into<String>, run_id: impl Into<String>) -> DockerOptions {
         DockerOptions {
             image: image.into(),
             memory_bytes: 512 << 20,
             pids_limit: 256,
             nano_cpus: 1_000_000_000,
+            disk_bytes: 2 << 30,
             run_id: run_id.into(),
         }
     }
@@ -145,10 +152,13 @@ impl DockerSandbox {
             RepoSource::InImage { repo_dir, base_commit } => (repo_dir, None, base_commit),
         };
         let docker = connect().await?;
+        let storage = disk_limit(&docker, options).await;
         let name = container_name(&options.run_id);
         let create = CreateContainerOptionsBuilder::new().name(&name).build();
-        let created =
-            docker.create_container(Some(create), container_body(&repo_dir, options)).await.with_context(|| {
+        let created = docker
+            .create_container(Some(create), container_body(&repo_dir, options, storage))
+            .await
+            .with_context(|| {
                 format!(
                     "failed to create container from image {} (build it with scripts/sandbox-image.sh)",
                     options.image
@@ -399,8 +409,29 @@ impl Drop for DockerSandbox {
     }
 }
 
-fn container_body(repo_dir: &str, options: &DockerOptions) -> ContainerCreateBody {
+/// The `size` storage option for a sandbox, when the engine can enforce one. Docker's btrfs
+/// driver limits what the container's subvolume references, the image's files included, so the
+/// limit is the image's size plus the allowance.
+async fn disk_limit(docker: &Docker, options: &DockerOptions) -> Option<HashMap<String, String>> {
+    if options.disk_bytes <= 0 {
+        return None;
+    }
+    let driver = docker.info().await.ok()?.driver?;
+    if driver != "btrfs" {
+        tracing::debug!("storage driver {driver} cannot limit a sandbox's disk; none set");
+        return None;
+    }
+    let image = docker.inspect_image(&options.image).await.ok()?.size.unwrap_or(0);
+    Some(HashMap::from([("size".to_string(), (image + options.disk_bytes).to_string())]))
+}
+
+fn container_body(
+    repo_dir: &str,
+    options: &DockerOptions,
+    storage_opt: Option<HashMap<String, String>>,
+) -> ContainerCreateBody {
     let host_config = HostConfig {
+        storage_opt,
         network_mode: Some("none".into()),
         memory: Some(options.memory_bytes),
         memory_swap: Some(options.memory_bytes),
