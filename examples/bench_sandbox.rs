@@ -159,7 +159,7 @@ async fn restore_rows<S: Sandbox>(label: &str, mut sandbox: S) {
             .arg("command", "insert")
             .arg("path", &path)
             .arg("insert_line", "0")
-            .arg("new_str", &format!("# edit {i}"));
+            .arg("new_str", format!("# edit {i}"));
         let out = run_action(&mut sandbox, &mut tools, &edit, &limits).await.expect("insert");
         assert_eq!(out.exit_code, Some(0), "{}", out.observation);
         edits.push(started.elapsed());
