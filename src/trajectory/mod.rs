@@ -12,6 +12,7 @@
 
 pub mod dataset;
 pub mod detect;
+pub mod line;
 mod mini_swe_agent;
 mod nebius;
 mod openai_chat;
