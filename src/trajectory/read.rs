@@ -74,10 +74,23 @@ pub fn import_paths(
     options: &ImportOptions,
     sink: &mut dyn FnMut(Trajectory) -> Result<()>,
 ) -> Result<ImportSummary> {
+    import_paths_prepared(paths, options, &|trajectory| trajectory, sink)
+}
+
+/// [`import_paths`] with `prepare` applied to every trajectory before `sink` gets it. For
+/// streamed files `prepare` runs on the thread pool with the importers, and only `sink` runs
+/// on the calling thread, in record order: `srl import` serializes there, which would
+/// otherwise be the one serial stage of the pipeline.
+pub fn import_paths_prepared<T: Send>(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    prepare: &(dyn Fn(Trajectory) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     for (file, explicit) in collect_files(paths)? {
         let mut importer =
-            FileImport { file: &file, explicit, options, summary: &mut summary, sink, held_records: false };
+            FileImport { file: &file, explicit, options, summary: &mut summary, prepare, sink, held_records: false };
         importer.run()?;
     }
     Ok(summary)
@@ -145,16 +158,17 @@ fn file_stem(path: &Path) -> String {
     stem.to_string()
 }
 
-struct FileImport<'a> {
+struct FileImport<'a, T> {
     file: &'a Path,
     explicit: bool,
     options: &'a ImportOptions,
     summary: &'a mut ImportSummary,
-    sink: &'a mut dyn FnMut(Trajectory) -> Result<()>,
+    prepare: &'a (dyn Fn(Trajectory) -> T + Sync),
+    sink: &'a mut dyn FnMut(T) -> Result<()>,
     held_records: bool,
 }
 
-impl FileImport<'_> {
+impl<T: Send> FileImport<'_, T> {
     fn run(&mut self) -> Result<()> {
         let result = match dataset::layout(self.file) {
             Some(layout) => self.run_stream(layout),
@@ -172,13 +186,13 @@ impl FileImport<'_> {
     /// walking whose first record is not a trajectory (predictions, patches, instances) is
     /// skipped whole.
     fn run_stream(&mut self, layout: dataset::Layout) -> Result<()> {
-        let (forced, file) = (self.options.format, self.file);
+        let (forced, file, prepare) = (self.options.format, self.file, self.prepare);
         let mut pending = Vec::new();
         let mut stopped = false;
         dataset::for_each_batch(file, layout, BATCH_RECORDS, &mut |batch| {
             let settled = std::mem::take(&mut pending);
             let (imported, go_on) = std::thread::scope(|scope| {
-                let worker = scope.spawn(move || import_batch(batch, forced, file));
+                let worker = scope.spawn(move || import_batch(batch, forced, file, prepare));
                 let go_on = self.settle_batch(settled);
                 (worker.join(), go_on)
             });
@@ -194,7 +208,7 @@ impl FileImport<'_> {
 
     /// Settles imported records in order. Returns whether to go on: not when the file turned
     /// out to hold no trajectories.
-    fn settle_batch(&mut self, outcomes: Vec<(Option<usize>, Result<Outcome, String>)>) -> Result<bool> {
+    fn settle_batch(&mut self, outcomes: Vec<(Option<usize>, Result<Outcome<T>, String>)>) -> Result<bool> {
         for (number, outcome) in outcomes {
             match outcome {
                 Err(reason) => self.problem(number, reason)?,
@@ -236,10 +250,10 @@ impl FileImport<'_> {
     fn record(&mut self, value: &Value, record: Option<usize>, numbered: bool) -> Result<()> {
         let source = if numbered { source(self.file, record) } else { source(self.file, None) };
         let outcome = import_record(value, self.options.format, self.file, source);
-        self.settle(record, outcome)
+        self.settle(record, outcome.map(self.prepare))
     }
 
-    fn settle(&mut self, record: Option<usize>, outcome: Outcome) -> Result<()> {
+    fn settle(&mut self, record: Option<usize>, outcome: Outcome<T>) -> Result<()> {
         match outcome {
             Outcome::Unknown => self.problem(record, "not a trajectory in any known format".to_string()),
             Outcome::Failed(reason) => self.problem(record, reason),
@@ -248,7 +262,7 @@ impl FileImport<'_> {
                 self.summary.trajectories += 1;
                 self.summary.steps += steps;
                 self.summary.skipped_turns += skipped_turns;
-                (self.sink)(*trajectory)
+                (self.sink)(trajectory)
             }
         }
     }
@@ -268,18 +282,19 @@ impl FileImport<'_> {
 /// busy, few enough that memory stays at a few dozen records whatever the file size.
 const BATCH_RECORDS: usize = 32;
 
-/// Imports the records of a streamed batch in parallel, keeping their order.
-fn import_batch(
+/// Imports (and prepares) the records of a streamed batch in parallel, keeping their order.
+fn import_batch<T: Send>(
     batch: dataset::Batch,
     forced: Option<Format>,
     file: &Path,
-) -> Vec<(Option<usize>, Result<Outcome, String>)> {
+    prepare: &(dyn Fn(Trajectory) -> T + Sync),
+) -> Vec<(Option<usize>, Result<Outcome<T>, String>)> {
     batch
         .into_par_iter()
         .map(|(number, record)| {
             let outcome = record.map(|mut value| {
                 dataset::decode_json_columns(&mut value);
-                import_record(&value, forced, file, source(file, number))
+                import_record(&value, forced, file, source(file, number)).map(prepare)
             });
             (number, outcome)
         })
@@ -287,10 +302,10 @@ fn import_batch(
 }
 
 /// What importing one record came to, worked out without touching the import's state, so that
-/// the records of a batch can be imported in parallel.
-enum Outcome {
+/// the records of a batch can be imported in parallel. `T` is the trajectory, prepared.
+enum Outcome<T> {
     Imported {
-        trajectory: Box<Trajectory>,
+        trajectory: T,
         steps: usize,
         skipped_turns: usize,
     },
@@ -299,7 +314,19 @@ enum Outcome {
     Failed(String),
 }
 
-fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome {
+impl Outcome<Trajectory> {
+    fn map<T>(self, prepare: impl Fn(Trajectory) -> T) -> Outcome<T> {
+        match self {
+            Outcome::Imported { trajectory, steps, skipped_turns } => {
+                Outcome::Imported { trajectory: prepare(trajectory), steps, skipped_turns }
+            }
+            Outcome::Unknown => Outcome::Unknown,
+            Outcome::Failed(reason) => Outcome::Failed(reason),
+        }
+    }
+}
+
+fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome<Trajectory> {
     let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Outcome::Unknown };
     match format.parse(value) {
         Err(reason) => Outcome::Failed(format!("{} record: {reason}", format.name())),
@@ -315,7 +342,7 @@ fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: Str
                     trajectory.instance_id_source = Some(source);
                 }
             }
-            Outcome::Imported { trajectory: Box::new(trajectory), steps, skipped_turns }
+            Outcome::Imported { trajectory, steps, skipped_turns }
         }
     }
 }
