@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
 use serde_json::Value;
 
 use super::detect::{self, Format};
@@ -283,6 +283,8 @@ impl<T: Send> FileImport<'_, T> {
 const BATCH_RECORDS: usize = 32;
 
 /// Imports (and prepares) the records of a streamed batch in parallel, keeping their order.
+/// Each task takes a few records, so that their content hashes are made together
+/// ([`super::fnv64_lanes`]).
 fn import_batch<T: Send>(
     batch: dataset::Batch,
     forced: Option<Format>,
@@ -291,15 +293,40 @@ fn import_batch<T: Send>(
 ) -> Vec<(Option<usize>, Result<Outcome<T>, String>)> {
     batch
         .into_par_iter()
-        .map(|(number, record)| {
-            let outcome = record.map(|mut value| {
-                dataset::decode_json_columns(&mut value);
-                import_record(&value, forced, file, source(file, number)).map(prepare)
-            });
-            (number, outcome)
+        .chunks(HASHED_TOGETHER)
+        .flat_map_iter(|records| {
+            let parsed: Vec<_> = records
+                .into_iter()
+                .map(|(number, record)| {
+                    let parsed = record.map(|mut value| {
+                        dataset::decode_json_columns(&mut value);
+                        parse_record(&value, forced)
+                    });
+                    (number, parsed)
+                })
+                .collect();
+            let pieces: Vec<_> = parsed
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().ok()?.as_ref().ok())
+                .map(|p| p.parsed.hashed_pieces())
+                .collect();
+            let mut hashes = super::fnv64_lanes(&pieces).into_iter();
+            parsed.into_iter().map(move |(number, parsed)| {
+                let outcome = parsed.map(|parsed| match parsed {
+                    Ok(parsed) => {
+                        let hash = hashes.next().expect("one hash per parsed record");
+                        finish_record(parsed, hash, file, source(file, number)).map(prepare)
+                    }
+                    Err(outcome) => outcome.map(prepare),
+                });
+                (number, outcome)
+            })
         })
         .collect()
 }
+
+/// Records of a batch imported by one task, their hashes made in lock step.
+const HASHED_TOGETHER: usize = 4;
 
 /// What importing one record came to, worked out without touching the import's state, so that
 /// the records of a batch can be imported in parallel. `T` is the trajectory, prepared.
@@ -327,24 +354,47 @@ impl Outcome<Trajectory> {
 }
 
 fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome<Trajectory> {
-    let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Outcome::Unknown };
-    match format.parse(value) {
-        Err(reason) => Outcome::Failed(format!("{} record: {reason}", format.name())),
+    match parse_record(value, forced) {
         Ok(parsed) => {
-            let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
-            let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(file, format));
-            trajectory.resolved = outcome::resolved(value);
-            if trajectory.instance_id.is_none() {
-                // After the id is made, so that it stays what the content and the record give.
-                let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
-                if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
-                    trajectory.instance_id = Some(id);
-                    trajectory.instance_id_source = Some(source);
-                }
-            }
-            Outcome::Imported { trajectory, steps, skipped_turns }
+            let mut hash = super::Fnv64::new();
+            parsed.parsed.hashed_pieces().into_iter().for_each(|piece| hash.write(piece));
+            finish_record(parsed, hash.finish(), file, source)
+        }
+        Err(outcome) => outcome,
+    }
+}
+
+/// A record read by its importer, before its id is made.
+struct ParsedRecord {
+    format: Format,
+    parsed: super::Parsed,
+    resolved: Option<bool>,
+}
+
+/// The record parsed, or what it came to when no importer could read it.
+fn parse_record(value: &Value, forced: Option<Format>) -> Result<ParsedRecord, Outcome<Trajectory>> {
+    let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Err(Outcome::Unknown) };
+    match format.parse(value) {
+        Err(reason) => Err(Outcome::Failed(format!("{} record: {reason}", format.name()))),
+        Ok(parsed) => Ok(ParsedRecord { format, parsed, resolved: outcome::resolved(value) }),
+    }
+}
+
+/// The trajectory of a parsed record whose [`super::Parsed::hashed_pieces`] hash to `hash`.
+fn finish_record(record: ParsedRecord, hash: u64, file: &Path, source: String) -> Outcome<Trajectory> {
+    let ParsedRecord { format, parsed, resolved } = record;
+    let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
+    let mut trajectory = parsed.into_trajectory_hashed(hash, format, source, &fallback_name(file, format));
+    trajectory.resolved = resolved;
+    if trajectory.instance_id.is_none() {
+        // After the id is made, so that it stays what the content and the record give.
+        let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
+        if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
+            trajectory.instance_id = Some(id);
+            trajectory.instance_id_source = Some(source);
         }
     }
+    Outcome::Imported { trajectory, steps, skipped_turns }
 }
 
 /// The `source` of a trajectory: the file, with `#N` for record N of a multi-record file.
