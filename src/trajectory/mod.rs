@@ -279,11 +279,9 @@ fn fnv64_group(group: &[Vec<&[u8]>]) -> Vec<u64> {
         }
         let run = (0..LANES).filter(|&k| live[k]).map(|k| current[k].len()).min().expect("a live lane");
         let run = run.min(IDLE.len());
-        let chunks = current.map(|piece| &piece[..run]);
-        for idx in 0..run {
-            for k in 0..LANES {
-                hashes[k] = step(hashes[k], chunks[k][idx]);
-            }
+        let [a, b, c, d] = current.map(|piece| &piece[..run]);
+        for (((&a, &b), &c), &d) in a.iter().zip(b).zip(c).zip(d) {
+            hashes = [step(hashes[0], a), step(hashes[1], b), step(hashes[2], c), step(hashes[3], d)];
         }
         for k in 0..LANES {
             current[k] = if live[k] { &current[k][run..] } else { IDLE };

@@ -208,7 +208,7 @@ impl<T: Send> FileImport<'_, T> {
 
     /// Settles imported records in order. Returns whether to go on: not when the file turned
     /// out to hold no trajectories.
-    fn settle_batch(&mut self, outcomes: Vec<(Option<usize>, Result<Outcome<T>, String>)>) -> Result<bool> {
+    fn settle_batch(&mut self, outcomes: Outcomes<T>) -> Result<bool> {
         for (number, outcome) in outcomes {
             match outcome {
                 Err(reason) => self.problem(number, reason)?,
@@ -290,7 +290,7 @@ fn import_batch<T: Send>(
     forced: Option<Format>,
     file: &Path,
     prepare: &(dyn Fn(Trajectory) -> T + Sync),
-) -> Vec<(Option<usize>, Result<Outcome<T>, String>)> {
+) -> Outcomes<T> {
     batch
         .into_par_iter()
         .chunks(HASHED_TOGETHER)
@@ -317,7 +317,7 @@ fn import_batch<T: Send>(
                         let hash = hashes.next().expect("one hash per parsed record");
                         finish_record(parsed, hash, file, source(file, number)).map(prepare)
                     }
-                    Err(outcome) => outcome.map(prepare),
+                    Err(reason) => unread(reason),
                 });
                 (number, outcome)
             })
@@ -327,6 +327,10 @@ fn import_batch<T: Send>(
 
 /// Records of a batch imported by one task, their hashes made in lock step.
 const HASHED_TOGETHER: usize = 4;
+
+/// What the records of a batch came to, in order: each record's number and outcome, or why it
+/// could not be decoded.
+type Outcomes<T> = Vec<(Option<usize>, Result<Outcome<T>, String>)>;
 
 /// What importing one record came to, worked out without touching the import's state, so that
 /// the records of a batch can be imported in parallel. `T` is the trajectory, prepared.
@@ -360,7 +364,7 @@ fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: Str
             parsed.parsed.hashed_pieces().into_iter().for_each(|piece| hash.write(piece));
             finish_record(parsed, hash.finish(), file, source)
         }
-        Err(outcome) => outcome,
+        Err(reason) => unread(reason),
     }
 }
 
@@ -371,13 +375,19 @@ struct ParsedRecord {
     resolved: Option<bool>,
 }
 
-/// The record parsed, or what it came to when no importer could read it.
-fn parse_record(value: &Value, forced: Option<Format>) -> Result<ParsedRecord, Outcome<Trajectory>> {
-    let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Err(Outcome::Unknown) };
+/// The record parsed; `Err(None)` when no importer recognizes it, `Err(Some(reason))` when
+/// its importer cannot read it.
+fn parse_record(value: &Value, forced: Option<Format>) -> Result<ParsedRecord, Option<String>> {
+    let format = forced.or_else(|| detect::sniff(value)).ok_or(None)?;
     match format.parse(value) {
-        Err(reason) => Err(Outcome::Failed(format!("{} record: {reason}", format.name()))),
+        Err(reason) => Err(Some(format!("{} record: {reason}", format.name()))),
         Ok(parsed) => Ok(ParsedRecord { format, parsed, resolved: outcome::resolved(value) }),
     }
+}
+
+/// The outcome of a record [`parse_record`] could not read.
+fn unread<T>(reason: Option<String>) -> Outcome<T> {
+    reason.map_or(Outcome::Unknown, Outcome::Failed)
 }
 
 /// The trajectory of a parsed record whose [`super::Parsed::hashed_pieces`] hash to `hash`.
