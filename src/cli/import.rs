@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
 
 use super::{Outcome, Output};
-use crate::trajectory::read::{import_paths, ImportOptions};
-use crate::trajectory::{detect, Format};
+use crate::trajectory::line::write_trajectory;
+use crate::trajectory::read::{import_paths_prepared, ImportOptions};
+use crate::trajectory::{detect, Format, Trajectory};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,9 +37,16 @@ pub fn run(args: Args) -> Result<Outcome> {
     let options = ImportOptions { format, strict: args.strict };
     let mut out = Output::create(&args.output)?;
     let progress = super::progress::Progress::new(None, "trajectories");
-    let summary = import_paths(&args.paths, &options, &mut |trajectory| {
+    // Lines are written on the thread pool; only their output, in order, happens here.
+    let to_line = |trajectory: Trajectory| {
+        let mut line = Vec::new();
+        write_trajectory(&mut line, &trajectory);
+        line.push(b'\n');
+        line
+    };
+    let summary = import_paths_prepared(&args.paths, &options, &to_line, &mut |line| {
         progress.inc(1);
-        crate::jsonl::write_record(&mut out, &trajectory)
+        out.write_all(&line).context("failed to write a record")
     })?;
     progress.finish();
     out.finish()?;

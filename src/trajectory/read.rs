@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
 use serde_json::Value;
 
 use super::detect::{self, Format};
@@ -74,10 +74,23 @@ pub fn import_paths(
     options: &ImportOptions,
     sink: &mut dyn FnMut(Trajectory) -> Result<()>,
 ) -> Result<ImportSummary> {
+    import_paths_prepared(paths, options, &|trajectory| trajectory, sink)
+}
+
+/// [`import_paths`] with `prepare` applied to every trajectory before `sink` gets it. For
+/// streamed files `prepare` runs on the thread pool with the importers, and only `sink` runs
+/// on the calling thread, in record order: `srl import` serializes there, which would
+/// otherwise be the one serial stage of the pipeline.
+pub fn import_paths_prepared<T: Send>(
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    prepare: &(dyn Fn(Trajectory) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     for (file, explicit) in collect_files(paths)? {
         let mut importer =
-            FileImport { file: &file, explicit, options, summary: &mut summary, sink, held_records: false };
+            FileImport { file: &file, explicit, options, summary: &mut summary, prepare, sink, held_records: false };
         importer.run()?;
     }
     Ok(summary)
@@ -145,16 +158,17 @@ fn file_stem(path: &Path) -> String {
     stem.to_string()
 }
 
-struct FileImport<'a> {
+struct FileImport<'a, T> {
     file: &'a Path,
     explicit: bool,
     options: &'a ImportOptions,
     summary: &'a mut ImportSummary,
-    sink: &'a mut dyn FnMut(Trajectory) -> Result<()>,
+    prepare: &'a (dyn Fn(Trajectory) -> T + Sync),
+    sink: &'a mut dyn FnMut(T) -> Result<()>,
     held_records: bool,
 }
 
-impl FileImport<'_> {
+impl<T: Send> FileImport<'_, T> {
     fn run(&mut self) -> Result<()> {
         let result = match dataset::layout(self.file) {
             Some(layout) => self.run_stream(layout),
@@ -172,13 +186,13 @@ impl FileImport<'_> {
     /// walking whose first record is not a trajectory (predictions, patches, instances) is
     /// skipped whole.
     fn run_stream(&mut self, layout: dataset::Layout) -> Result<()> {
-        let (forced, file) = (self.options.format, self.file);
+        let (forced, file, prepare) = (self.options.format, self.file, self.prepare);
         let mut pending = Vec::new();
         let mut stopped = false;
         dataset::for_each_batch(file, layout, BATCH_RECORDS, &mut |batch| {
             let settled = std::mem::take(&mut pending);
             let (imported, go_on) = std::thread::scope(|scope| {
-                let worker = scope.spawn(move || import_batch(batch, forced, file));
+                let worker = scope.spawn(move || import_batch(batch, forced, file, prepare));
                 let go_on = self.settle_batch(settled);
                 (worker.join(), go_on)
             });
@@ -194,7 +208,7 @@ impl FileImport<'_> {
 
     /// Settles imported records in order. Returns whether to go on: not when the file turned
     /// out to hold no trajectories.
-    fn settle_batch(&mut self, outcomes: Vec<(Option<usize>, Result<Outcome, String>)>) -> Result<bool> {
+    fn settle_batch(&mut self, outcomes: Outcomes<T>) -> Result<bool> {
         for (number, outcome) in outcomes {
             match outcome {
                 Err(reason) => self.problem(number, reason)?,
@@ -236,10 +250,10 @@ impl FileImport<'_> {
     fn record(&mut self, value: &Value, record: Option<usize>, numbered: bool) -> Result<()> {
         let source = if numbered { source(self.file, record) } else { source(self.file, None) };
         let outcome = import_record(value, self.options.format, self.file, source);
-        self.settle(record, outcome)
+        self.settle(record, outcome.map(self.prepare))
     }
 
-    fn settle(&mut self, record: Option<usize>, outcome: Outcome) -> Result<()> {
+    fn settle(&mut self, record: Option<usize>, outcome: Outcome<T>) -> Result<()> {
         match outcome {
             Outcome::Unknown => self.problem(record, "not a trajectory in any known format".to_string()),
             Outcome::Failed(reason) => self.problem(record, reason),
@@ -248,7 +262,7 @@ impl FileImport<'_> {
                 self.summary.trajectories += 1;
                 self.summary.steps += steps;
                 self.summary.skipped_turns += skipped_turns;
-                (self.sink)(*trajectory)
+                (self.sink)(trajectory)
             }
         }
     }
@@ -268,29 +282,61 @@ impl FileImport<'_> {
 /// busy, few enough that memory stays at a few dozen records whatever the file size.
 const BATCH_RECORDS: usize = 32;
 
-/// Imports the records of a streamed batch in parallel, keeping their order.
-fn import_batch(
+/// Imports (and prepares) the records of a streamed batch in parallel, keeping their order.
+/// Each task takes a few records, so that their content hashes are made together
+/// ([`super::fnv64_lanes`]).
+fn import_batch<T: Send>(
     batch: dataset::Batch,
     forced: Option<Format>,
     file: &Path,
-) -> Vec<(Option<usize>, Result<Outcome, String>)> {
+    prepare: &(dyn Fn(Trajectory) -> T + Sync),
+) -> Outcomes<T> {
     batch
         .into_par_iter()
-        .map(|(number, record)| {
-            let outcome = record.map(|mut value| {
-                dataset::decode_json_columns(&mut value);
-                import_record(&value, forced, file, source(file, number))
-            });
-            (number, outcome)
+        .chunks(HASHED_TOGETHER)
+        .flat_map_iter(|records| {
+            let parsed: Vec<_> = records
+                .into_iter()
+                .map(|(number, record)| {
+                    let parsed = record.map(|mut value| {
+                        dataset::decode_json_columns(&mut value);
+                        parse_record(&value, forced)
+                    });
+                    (number, parsed)
+                })
+                .collect();
+            let pieces: Vec<_> = parsed
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().ok()?.as_ref().ok())
+                .map(|p| p.parsed.hashed_pieces())
+                .collect();
+            let mut hashes = super::fnv64_lanes(&pieces).into_iter();
+            parsed.into_iter().map(move |(number, parsed)| {
+                let outcome = parsed.map(|parsed| match parsed {
+                    Ok(parsed) => {
+                        let hash = hashes.next().expect("one hash per parsed record");
+                        finish_record(parsed, hash, file, source(file, number)).map(prepare)
+                    }
+                    Err(reason) => unread(reason),
+                });
+                (number, outcome)
+            })
         })
         .collect()
 }
 
+/// Records of a batch imported by one task, their hashes made in lock step.
+const HASHED_TOGETHER: usize = 4;
+
+/// What the records of a batch came to, in order: each record's number and outcome, or why it
+/// could not be decoded.
+type Outcomes<T> = Vec<(Option<usize>, Result<Outcome<T>, String>)>;
+
 /// What importing one record came to, worked out without touching the import's state, so that
-/// the records of a batch can be imported in parallel.
-enum Outcome {
+/// the records of a batch can be imported in parallel. `T` is the trajectory, prepared.
+enum Outcome<T> {
     Imported {
-        trajectory: Box<Trajectory>,
+        trajectory: T,
         steps: usize,
         skipped_turns: usize,
     },
@@ -299,25 +345,66 @@ enum Outcome {
     Failed(String),
 }
 
-fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome {
-    let Some(format) = forced.or_else(|| detect::sniff(value)) else { return Outcome::Unknown };
-    match format.parse(value) {
-        Err(reason) => Outcome::Failed(format!("{} record: {reason}", format.name())),
-        Ok(parsed) => {
-            let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
-            let mut trajectory = parsed.into_trajectory(format, source, &fallback_name(file, format));
-            trajectory.resolved = outcome::resolved(value);
-            if trajectory.instance_id.is_none() {
-                // After the id is made, so that it stays what the content and the record give.
-                let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
-                if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
-                    trajectory.instance_id = Some(id);
-                    trajectory.instance_id_source = Some(source);
-                }
+impl Outcome<Trajectory> {
+    fn map<T>(self, prepare: impl Fn(Trajectory) -> T) -> Outcome<T> {
+        match self {
+            Outcome::Imported { trajectory, steps, skipped_turns } => {
+                Outcome::Imported { trajectory: prepare(trajectory), steps, skipped_turns }
             }
-            Outcome::Imported { trajectory: Box::new(trajectory), steps, skipped_turns }
+            Outcome::Unknown => Outcome::Unknown,
+            Outcome::Failed(reason) => Outcome::Failed(reason),
         }
     }
+}
+
+fn import_record(value: &Value, forced: Option<Format>, file: &Path, source: String) -> Outcome<Trajectory> {
+    match parse_record(value, forced) {
+        Ok(parsed) => {
+            let mut hash = super::Fnv64::new();
+            parsed.parsed.hashed_pieces().into_iter().for_each(|piece| hash.write(piece));
+            finish_record(parsed, hash.finish(), file, source)
+        }
+        Err(reason) => unread(reason),
+    }
+}
+
+/// A record read by its importer, before its id is made.
+struct ParsedRecord {
+    format: Format,
+    parsed: super::Parsed,
+    resolved: Option<bool>,
+}
+
+/// The record parsed; `Err(None)` when no importer recognizes it, `Err(Some(reason))` when
+/// its importer cannot read it.
+fn parse_record(value: &Value, forced: Option<Format>) -> Result<ParsedRecord, Option<String>> {
+    let format = forced.or_else(|| detect::sniff(value)).ok_or(None)?;
+    match format.parse(value) {
+        Err(reason) => Err(Some(format!("{} record: {reason}", format.name()))),
+        Ok(parsed) => Ok(ParsedRecord { format, parsed, resolved: outcome::resolved(value) }),
+    }
+}
+
+/// The outcome of a record [`parse_record`] could not read.
+fn unread<T>(reason: Option<String>) -> Outcome<T> {
+    reason.map_or(Outcome::Unknown, Outcome::Failed)
+}
+
+/// The trajectory of a parsed record whose [`super::Parsed::hashed_pieces`] hash to `hash`.
+fn finish_record(record: ParsedRecord, hash: u64, file: &Path, source: String) -> Outcome<Trajectory> {
+    let ParsedRecord { format, parsed, resolved } = record;
+    let (steps, skipped_turns) = (parsed.steps.len(), parsed.skipped_turns);
+    let mut trajectory = parsed.into_trajectory_hashed(hash, format, source, &fallback_name(file, format));
+    trajectory.resolved = resolved;
+    if trajectory.instance_id.is_none() {
+        // After the id is made, so that it stays what the content and the record give.
+        let folder = file.parent().and_then(Path::file_name).map(|name| name.to_string_lossy());
+        if let Some((id, source)) = origin::id_from_names(&file_stem(file), folder.as_deref()) {
+            trajectory.instance_id = Some(id);
+            trajectory.instance_id_source = Some(source);
+        }
+    }
+    Outcome::Imported { trajectory, steps, skipped_turns }
 }
 
 /// The `source` of a trajectory: the file, with `#N` for record N of a multi-record file.
