@@ -11,6 +11,7 @@
 //! actions and reports what happened.
 
 pub mod docker;
+pub mod image;
 pub mod local;
 pub mod output;
 pub mod repo;
