@@ -127,6 +127,14 @@ pub async fn pull_image(docker: &Docker, name: &str, on_status: &mut dyn FnMut(&
     Ok(())
 }
 
+/// Removes image `id` if nothing uses it any more (an image replaced under its name, which
+/// would otherwise stay behind untagged); one still in use or already gone is left alone.
+pub async fn remove_if_unused(docker: &Docker, id: &str) {
+    if let Err(error) = docker.remove_image(id, None::<bollard::query_parameters::RemoveImageOptions>, None).await {
+        tracing::debug!("kept the replaced image {id}: {error}");
+    }
+}
+
 /// `registry:5000/a/b:tag` → (`registry:5000/a/b`, `tag`); no tag means `latest`.
 pub fn split_reference(name: &str) -> (&str, &str) {
     let last_slash = name.rfind('/').map_or(0, |i| i + 1);

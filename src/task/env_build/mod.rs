@@ -194,7 +194,8 @@ async fn build_one(shared: &Shared<'_>, job: &BuildJob) -> BuildResult {
 async fn build(shared: &Shared<'_>, job: &BuildJob, image: &str, log_path: &Path) -> Result<BuildStatus> {
     let instance = &job.instance;
     let plan = plan(instance, &shared.options.specs, &shared.base.id).map_err(anyhow::Error::msg)?;
-    if let (Some(existing), false) = (docker_image::inspect(&shared.docker, image).await?, shared.options.force) {
+    let existing = docker_image::inspect(&shared.docker, image).await?;
+    if let (Some(existing), false) = (&existing, shared.options.force) {
         match existing.labels.get(docker_image::LABEL_INPUTS) {
             Some(inputs) if *inputs == plan.inputs => return Ok(BuildStatus::UpToDate),
             None => return Ok(BuildStatus::Kept),
@@ -222,13 +223,16 @@ async fn build(shared: &Shared<'_>, job: &BuildJob, image: &str, log_path: &Path
     let steps = fill(shared, &container, instance, &plan, repository, (&mut log, log_path));
     let filled = tokio::time::timeout(shared.options.timeout, steps).await;
     let outcome = match filled {
-        Ok(Ok(warnings)) => commit(shared, &container, instance, &plan, image).await.map(|_| warnings),
+        Ok(Ok(warnings)) => commit(shared, &container, instance, &plan, image).await.map(|id| (warnings, id)),
         Ok(Err(error)) => Err(error),
         Err(_) => Err(anyhow::anyhow!("the build took over {} s (--timeout)", shared.options.timeout.as_secs())),
     };
     let removed = container.remove().await;
-    let warnings = outcome.with_context(|| format!("log: {}", log_path.display()))?;
+    let (warnings, id) = outcome.with_context(|| format!("log: {}", log_path.display()))?;
     removed?;
+    if let Some(previous) = existing.filter(|previous| previous.id != id) {
+        docker_image::remove_if_unused(&shared.docker, &previous.id).await;
+    }
     writeln!(log, "\nbuilt {image}")?;
     Ok(BuildStatus::Built { warnings })
 }
