@@ -6,6 +6,7 @@
 
 mod agent;
 mod demo;
+mod env;
 mod eval;
 mod exec;
 mod grade;
@@ -55,6 +56,8 @@ enum Command {
     Exec(exec::Args),
     /// Sandbox maintenance: build the base image, remove containers of dead runs
     Sandbox(sandbox::Args),
+    /// Instance environments as Docker images: build them without a registry
+    Env(env::Args),
     /// The shipped tasks: derive their instances and expert trajectories, export them
     Tasks(tasks::Args),
     /// Re-execute recorded trajectories in fresh sandboxes and compare the observations
@@ -126,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Similarity(args) => similarity::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Env(args) => env::run(args),
         Command::Tasks(args) => tasks::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Eval(args) => eval::run(args),

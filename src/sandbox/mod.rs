@@ -21,6 +21,7 @@ mod container;
 pub mod docker;
 pub mod files;
 mod host_files;
+pub mod image;
 pub mod local;
 pub mod output;
 pub mod repo;

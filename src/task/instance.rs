@@ -5,7 +5,7 @@
 //! passing. Those lists come as JSON lists (SWE-bench JSON dumps, SWE-smith) or as JSON-encoded
 //! strings of lists (the SWE-bench datasets on Hugging Face); both are accepted. SWE-smith's
 //! instances have no `test_patch` or `version` (the bug lives on a branch of a mirror repo), so
-//! those default to empty; `image_name` (SWE-smith) and `test_command` (`srl`'s own tasks) are
+//! those default to empty; `image_name` (SWE-smith; R2E-Gym's `docker_image`) and `test_command` (`srl`'s own tasks) are
 //! optional extensions.
 //!
 //! They load from the files SWE-bench ships in too: parquet (every column a string, the test
@@ -51,7 +51,8 @@ pub struct Instance {
     /// `srl` extension: the command that runs the instance's tests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_command: Option<String>,
-    /// SWE-smith: the Docker image holding the repository.
+    /// The Docker image holding the repository (SWE-smith `image_name`, R2E-Gym `docker_image`);
+    /// without it `task::images` derives the SWE-bench name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
 }
@@ -77,7 +78,11 @@ impl TryFrom<Value> for Instance {
             fail_to_fail: optional_ids(record, "FAIL_TO_FAIL")?.unwrap_or_default(),
             pass_to_fail: optional_ids(record, "PASS_TO_FAIL")?.unwrap_or_default(),
             test_command: optional_str(record, "test_command")?,
-            image_name: optional_str(record, "image_name")?,
+            // R2E-Gym names its image `docker_image`.
+            image_name: match optional_str(record, "image_name")? {
+                Some(name) => Some(name),
+                None => optional_str(record, "docker_image")?,
+            },
         })
     }
 }

@@ -18,16 +18,20 @@
 //!   markers) and the test plan an evaluation runs (pure);
 //! - [`setup_script`]: the environment and install steps of a spec as one script, with the
 //!   offline substitutes for what tests download (pure);
-//! - [`replay`]: re-executing recorded trajectories and comparing observations.
+//! - [`replay`]: re-executing recorded trajectories and comparing observations;
+//! - [`images`]: the Docker image that holds an instance's environment (pure);
+//! - [`env_build`]: building those images without a registry (`srl env build`).
 //!
 //! `instance`, `log_parsers`, `grade`, `spec`, `eval_script` and `setup_script` are pure (only `instance::load_instances` and
 //! `spec::Specs::load` read a file);
 //! `build`, `eval` and `replay` drive sandboxes.
 
 pub mod build;
+pub mod env_build;
 pub mod eval;
 pub mod eval_script;
 pub mod grade;
+pub mod images;
 pub mod instance;
 pub mod log_parsers;
 pub mod mine;

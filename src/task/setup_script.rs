@@ -8,6 +8,11 @@
 //! `extra_pip` pins, the `offline` substitutes when asked for, `pre_install`, `install`, and the
 //! harness's empty `SWE-bench` commit.
 //!
+//! In an image without conda ([`PythonEnv::Venv`], `srl env build`), a venv made with the
+//! image's `python3` takes the conda environment's place: the spec's conda packages go in with
+//! pip, a conda environment file is skipped with a WARNING line, and pytest is installed last if
+//! nothing brought it.
+//!
 //! Where it differs from the harness, and why: the harness downloads the requirements or
 //! environment file at `environment_setup_commit` from GitHub and rewrites it (inlining `-r`
 //! includes, dropping a few uninstallable packages); here the file is read from the repository
@@ -21,14 +26,28 @@ use super::spec::Spec;
 pub struct SetupOptions {
     /// Install the spec's `offline` substitutes, for test runs without network.
     pub offline_substitutes: bool,
+    pub python: PythonEnv,
+}
+
+/// Where the spec's packages go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PythonEnv {
+    /// The harness's conda environment (`spec.conda_env`) under `/opt/miniconda3`.
+    Conda,
+    /// A venv made at this path with the image's `python3` (images without conda: `srl env
+    /// build`). The spec's conda packages are installed with pip, a conda environment file is
+    /// skipped with a warning in the log, and pytest is installed when nothing else brought it.
+    Venv(String),
 }
 
 /// The setup script for a repository described by `spec`, checked out at `repo_dir`.
 pub fn setup_script(spec: &Spec, repo_dir: &str, options: &SetupOptions) -> String {
     let mut lines =
         vec!["#!/bin/bash".to_string(), "set -euxo pipefail".to_string(), format!("cd {}", quote(repo_dir))];
-    if let Some(env) = &spec.conda_env {
-        lines.extend(conda_environment(spec, env));
+    match (&options.python, &spec.conda_env) {
+        (PythonEnv::Conda, Some(env)) => lines.extend(conda_environment(spec, env)),
+        (PythonEnv::Conda, None) => {}
+        (PythonEnv::Venv(path), _) => lines.extend(venv_environment(spec, path)),
     }
     if !spec.requirements.is_empty() {
         lines.push(first_existing(&spec.requirements, "python -m pip install -r \"$f\""));
@@ -44,6 +63,10 @@ pub fn setup_script(spec: &Spec, repo_dir: &str, options: &SetupOptions) -> Stri
     }
     lines.extend(spec.pre_install.iter().cloned());
     lines.extend(spec.install.iter().cloned());
+    if let PythonEnv::Venv(_) = options.python {
+        // Conda brings pytest along in the harness's images; a bare venv has none.
+        lines.push("python -c 'import pytest' 2>/dev/null || python -m pip install pytest".to_string());
+    }
     lines.extend([
         "git config --global user.email setup@swebench.config".to_string(),
         "git config --global user.name SWE-bench".to_string(),
@@ -72,6 +95,21 @@ fn conda_environment(spec: &Spec, env: &str) -> Vec<String> {
     lines
 }
 
+/// Creating and activating a venv at `path`, with what conda would have installed.
+fn venv_environment(spec: &Spec, path: &str) -> Vec<String> {
+    let path = quote(path);
+    let mut lines = vec![format!("python3 -m venv {path}"), format!("source {path}/bin/activate")];
+    if !spec.environment_yml.is_empty() {
+        let files = spec.environment_yml.join(", ");
+        let warning = format!("WARNING: no conda here: the conda environment file ({files}) is not installed");
+        lines.push(format!("echo {} >&2", quote(&warning)));
+    }
+    if !spec.conda_packages.is_empty() {
+        lines.push(format!("python -m pip install {}", quoted(&spec.conda_packages)));
+    }
+    lines
+}
+
 /// Runs `command` with `$f` set to the first of `candidates` that exists (the harness tries its
 /// candidate paths in order too).
 fn first_existing(candidates: &[String], command: &str) -> String {
@@ -88,9 +126,13 @@ mod tests {
     use crate::task::spec::Specs;
 
     fn check(repo: &str, version: &str, offline: bool, expect: &str) {
+        check_in(repo, version, &SetupOptions { offline_substitutes: offline, python: PythonEnv::Conda }, expect);
+    }
+
+    fn check_in(repo: &str, version: &str, options: &SetupOptions, expect: &str) {
         let specs = Specs::builtin();
         let spec = specs.find(repo, version).expect("a built-in spec");
-        let script = setup_script(spec, "/testbed", &SetupOptions { offline_substitutes: offline });
+        let script = setup_script(spec, "/testbed", options);
         assert_eq!(script, expect);
     }
 
@@ -129,7 +171,7 @@ mod tests {
         let xarray = setup_script(
             specs.find("pydata/xarray", "2022.06").expect("xarray"),
             "/testbed",
-            &SetupOptions { offline_substitutes: false },
+            &SetupOptions { offline_substitutes: false, python: PythonEnv::Conda },
         );
         assert!(
             xarray.contains(
@@ -138,5 +180,24 @@ mod tests {
             ),
             "{xarray}"
         );
+    }
+
+    #[test]
+    fn a_venv_replaces_conda_in_images_without_it() {
+        let options = SetupOptions { offline_substitutes: true, python: PythonEnv::Venv("/opt/venv".into()) };
+        check_in(
+            "pydicom/pydicom",
+            "2.2",
+            &options,
+            &format!(
+                "#!/bin/bash\nset -euxo pipefail\ncd /testbed\npython3 -m venv /opt/venv\nsource /opt/venv/bin/activate\n\
+                 python -m pip install numpy\npython -m pip install pytest\npython -m pip install 'numpy<2'\n\
+                 python -m pip install pydicom-data\npython -m pip install -e .\n\
+                 python -c 'import pytest' 2>/dev/null || python -m pip install pytest\n{COMMIT}"
+            ),
+        );
+        let specs = Specs::builtin();
+        let xarray = setup_script(specs.find("pydata/xarray", "2022.06").expect("xarray"), "/testbed", &options);
+        assert!(xarray.contains("echo 'WARNING: no conda here: the conda environment file (ci/requirements/environment.yml, environment.yml) is not installed' >&2\n"), "{xarray}");
     }
 }
