@@ -30,7 +30,7 @@ use futures_util::StreamExt;
 
 use crate::reward::format::check_format;
 use crate::sandbox::tools::{run_action, ToolBox};
-use crate::sandbox::{self, Backend, ExecLimits, Sandbox};
+use crate::sandbox::{Backend, ExecLimits, Sandbox};
 use crate::task::instance::Instance;
 use crate::task::repos;
 use crate::trajectory::{Fnv64, Usage};
@@ -60,6 +60,8 @@ pub struct AgentOptions {
     pub repos: PathBuf,
     /// Names this run's sandboxes.
     pub run_id: String,
+    /// The instances' environment images.
+    pub images: repos::InstanceImages,
 }
 
 /// Runs one episode per instance, `options.workers` at a time, calling `progress` as each
@@ -95,10 +97,15 @@ async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &Ag
         submission: String::new(),
         seconds: 0.0,
     };
-    let opened = match repos::work_tree(instance, &options.repos) {
-        Ok(tree) => sandbox::open(options.backend, tree.into(), &options.run_id, &options.image).await,
-        Err(e) => Err(e),
-    };
+    let opened = repos::open_sandbox(
+        instance,
+        &options.repos,
+        options.backend,
+        &options.image,
+        &options.images,
+        &options.run_id,
+    )
+    .await;
     match opened {
         Err(e) => episode.termination = Termination::Error(format!("cannot start a sandbox: {e:#}")),
         Ok(mut sandbox) => {

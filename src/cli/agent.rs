@@ -97,6 +97,8 @@ pub struct Args {
     /// Write the predictions without grading them
     #[arg(long)]
     no_eval: bool,
+    #[command(flatten)]
+    images: super::images::ImageArgs,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -139,6 +141,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         image: args.image.clone(),
         repos: args.repos.clone(),
         run_id: sandbox::new_run_id(),
+        images: args.images.images(),
     };
     let started = Instant::now();
     let total = instances.len();
@@ -193,6 +196,7 @@ async fn grade(args: &Args, instances: &[Instance], predictions: &[Prediction]) 
         workers: args.workers,
         log_dir: args.output.join("eval"),
         specs: Specs::builtin(),
+        images: args.images.images(),
     };
     // Reports of an earlier run in this directory graded other patches: never reuse them.
     let stale = eval.log_dir.join(&eval.run_id);

@@ -310,6 +310,7 @@ async fn act(model: &LocalModel, tasks: &[Instance], backend: Backend, args: &Ar
         image: crate::sandbox::docker::DEFAULT_IMAGE.to_string(),
         repos: args.tasks.clone(),
         run_id: crate::sandbox::new_run_id(),
+        images: Default::default(),
     };
     let episodes = run_episodes(model, tasks, &options, &mut |_| {}).await;
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -323,6 +324,7 @@ async fn act(model: &LocalModel, tasks: &[Instance], backend: Backend, args: &Ar
         workers: 1,
         log_dir: out.join("eval"),
         specs: Specs::builtin(),
+        images: Default::default(),
     };
     let results = evaluate(tasks, &predictions, &eval, &mut |_| {}).await;
     let summary = run_summary(model.name(), &episodes, &results);

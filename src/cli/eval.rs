@@ -44,6 +44,8 @@ pub struct Args {
     /// SWE-bench spec entries that add to or replace the built-in table (TOML, as sandboxes/swe-specs.toml)
     #[arg(long)]
     specs: Option<PathBuf>,
+    #[command(flatten)]
+    images: super::images::ImageArgs,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -62,6 +64,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         workers: args.workers,
         log_dir: args.log_dir,
         specs: Specs::load(args.specs.as_deref())?,
+        images: args.images.images(),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = Instant::now();

@@ -10,6 +10,7 @@ mod env;
 mod eval;
 mod exec;
 mod grade;
+mod images;
 mod import;
 mod mine;
 mod progress;

@@ -36,6 +36,8 @@ pub struct Args {
     /// Print the per-step similarities too, and a diff of each observation that differs
     #[arg(long)]
     steps: bool,
+    #[command(flatten)]
+    images: super::images::ImageArgs,
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -59,8 +61,16 @@ pub fn run(args: Args) -> Result<Outcome> {
                 failures += 1;
                 continue;
             };
-            let work_tree = repos::work_tree(instance, &args.repos)?;
-            let mut sb = sandbox::open(args.sandbox, work_tree.into(), &run_id, &args.image).await?;
+            let images = args.images.images();
+            let mut sb =
+                match repos::open_sandbox(instance, &args.repos, args.sandbox, &args.image, &images, &run_id).await {
+                    Ok(sb) => sb,
+                    Err(e) => {
+                        eprintln!("error: {id}: {e:#}");
+                        failures += 1;
+                        continue;
+                    }
+                };
             let result = async {
                 let replayed = crate::task::replay::replay(&mut sb, trajectory, timeout).await?;
                 let mut line = format!(

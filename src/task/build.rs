@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::grade::{grade, Report};
+use super::grade::Report;
 use super::instance::Instance;
 use super::log_parsers::{detect, StatusMap, TestStatus};
 use super::taskdir::ExpertStep;
@@ -72,15 +72,15 @@ pub async fn derive_tests<S: Sandbox>(
     Ok(DerivedTests { fail_to_pass, pass_to_pass, before, after })
 }
 
-/// Applies the instance's test patch to the sandbox's current files, runs its tests and grades
-/// them with SWE-bench's rules (`grade::grade`): does this work tree resolve the instance?
+/// Runs the instance's evaluation (the harness's eval script: test patch, test command, markers)
+/// on the sandbox's current files and grades it with SWE-bench's rules: does this state resolve
+/// the instance? The script and its log are kept in a temporary directory, dropped afterwards.
 pub async fn grade_work_tree<S: Sandbox>(sandbox: &mut S, instance: &Instance, timeout: Duration) -> Result<Report> {
-    apply(sandbox, &instance.test_patch, "test patch").await?;
-    let Some(command) = instance.test_command.as_deref() else {
-        bail!("{} has no test_command: srl runs an instance's tests with that command", instance.instance_id);
-    };
-    let (statuses, _) = run_tests(sandbox, command, timeout).await?;
-    Ok(grade(instance, &statuses, true))
+    let plan = super::eval_script::test_plan(instance, &super::spec::Specs::builtin(), sandbox.repo_dir())
+        .map_err(anyhow::Error::msg)?;
+    let logs = tempfile::tempdir().context("cannot create a temporary directory for the test log")?;
+    let (report, _) = super::eval::test_and_grade(sandbox, instance, &plan, timeout, logs.path()).await?;
+    Ok(report)
 }
 
 pub async fn apply<S: Sandbox>(sandbox: &mut S, patch: &str, what: &str) -> Result<&'static str> {

@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::build::TEST_OUTPUT_CAP;
-use super::eval_script::{test_plan, START_MARKER};
+use super::eval_script::{test_plan, TestPlan, START_MARKER};
 use super::grade::{grade, Report};
 use super::instance::Instance;
 use super::log_parsers::layout::{extract, TestOutput};
 use super::repos;
 use super::spec::Specs;
-use crate::sandbox::{self, Backend, ExecLimits, Sandbox};
+use crate::sandbox::{Backend, ExecLimits, Sandbox};
 
 /// One model prediction (SWE-bench's `preds.jsonl` record).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +73,8 @@ pub struct EvalOptions {
     /// The SWE-bench spec table: test command, directives and log parser per repository and
     /// version (an instance's own `test_command` overrides it).
     pub specs: Specs,
+    /// The instances' environment images.
+    pub images: repos::InstanceImages,
 }
 
 /// How one instance ended.
@@ -182,21 +184,24 @@ async fn evaluate_one(
         return Ok((Status::EmptyPatch, Duration::ZERO, false));
     }
     let phase = Instant::now();
-    let work_tree = repos::work_tree(instance, &options.repos)?;
-    let tree_time = phase.elapsed();
-    let mut sandbox = sandbox::open(options.backend, work_tree.into(), &options.run_id, &options.image).await?;
-    let open_time = phase.elapsed() - tree_time;
+    let mut sandbox = repos::open_sandbox(
+        instance,
+        &options.repos,
+        options.backend,
+        &options.image,
+        &options.images,
+        &options.run_id,
+    )
+    .await?;
+    let open_time = phase.elapsed();
     let permit = running.acquire().await.context("the evaluation was shut down")?;
     let result = run_in_sandbox(&mut sandbox, instance, &patch, options, &dir).await;
     drop(permit);
-    let run_time = phase.elapsed() - tree_time - open_time;
+    let run_time = phase.elapsed() - open_time;
     if let Ok(mut handles) = closing.lock() {
         handles.push(tokio::spawn(sandbox.close()));
     }
-    tracing::debug!(
-        "{}: work tree {tree_time:?}, sandbox start {open_time:?}, patches + tests {run_time:?}",
-        instance.instance_id
-    );
+    tracing::debug!("{}: sandbox start {open_time:?}, patches + tests {run_time:?}", instance.instance_id);
     let (report, tests) = result?;
     write_report(&report_path, &instance.instance_id, &report)?;
     let status = if report.resolved { Status::Resolved } else { Status::Unresolved };
@@ -212,7 +217,6 @@ async fn run_in_sandbox<S: Sandbox>(
 ) -> Result<(Report, Duration)> {
     // The plan first: an instance that cannot be evaluated is an error before anything runs.
     let plan = test_plan(instance, &options.specs, sandbox.repo_dir()).map_err(anyhow::Error::msg)?;
-    crate::atomic::write_file(&dir.join("eval.sh"), plan.script.as_bytes())?;
     let applied = sandbox.apply_patch(patch).await?;
     crate::atomic::write_file(&dir.join("apply.log"), applied.log.as_bytes())?;
     if applied.method.is_none() {
@@ -220,13 +224,26 @@ async fn run_in_sandbox<S: Sandbox>(
         report.resolved = false;
         return Ok((report, Duration::ZERO));
     }
+    test_and_grade(sandbox, instance, &plan, options.timeout, dir).await
+}
+
+/// Runs an evaluation's eval script on the sandbox's current files and grades the tests;
+/// `eval.sh` and `test_output.txt` go to `dir`. Also the grading of `srl replay --grade` and RLVR.
+pub async fn test_and_grade<S: Sandbox>(
+    sandbox: &mut S,
+    instance: &Instance,
+    plan: &TestPlan,
+    timeout: Duration,
+    dir: &Path,
+) -> Result<(Report, Duration)> {
+    crate::atomic::write_file(&dir.join("eval.sh"), plan.script.as_bytes())?;
     let started = Instant::now();
-    let observation = sandbox.exec(&plan.script, &ExecLimits::new(options.timeout, TEST_OUTPUT_CAP)).await?;
+    let observation = sandbox.exec(&plan.script, &ExecLimits::new(timeout, TEST_OUTPUT_CAP)).await?;
     let tests = started.elapsed();
     let log_path = dir.join("test_output.txt");
     crate::atomic::write_file(&log_path, observation.output.as_bytes())?;
     if observation.timed_out {
-        bail!("the tests timed out after {} s (see {})", options.timeout.as_secs(), log_path.display());
+        bail!("the tests timed out after {} s (see {})", timeout.as_secs(), log_path.display());
     }
     if let Some(failure) = test_patch_failure(&observation.output) {
         bail!("the test patch does not apply after the model patch: {failure} (see {})", log_path.display());

@@ -1,14 +1,16 @@
 //! Where an instance's repository comes from: a directory of repositories (`--repos DIR`)
 //! holding either this project's task directories (`DIR/<name>/repo`, a plain tree whose
 //! deterministic commit is the base commit) or git mirrors (`DIR/<owner>__<name>.git` or
-//! `DIR/<owner>__<name>`), checked out at the instance's base commit.
+//! `DIR/<owner>__<name>`), checked out at the instance's base commit; or the instance's image,
+//! which holds it already (`open_sandbox`).
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
+use super::images::{image_name, is_shipped, ImageNaming};
 use super::instance::Instance;
-use crate::sandbox::WorkTree;
+use crate::sandbox::{self, docker, image, AnySandbox, Backend, RepoSource, WorkTree};
 
 /// Where the sandbox sees the repository, as in the SWE-bench images.
 pub const MOUNT_PATH: &str = "/testbed";
@@ -48,4 +50,65 @@ pub fn work_tree(instance: &Instance, repos: &Path) -> Result<WorkTree> {
         repos.display(),
         repos.display()
     )
+}
+
+/// Which instance images a run uses and whether it may pull them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceImages {
+    pub naming: ImageNaming,
+    /// Pull a missing image from its registry (`--no-pull` turns it off).
+    pub pull: bool,
+}
+
+impl Default for InstanceImages {
+    fn default() -> InstanceImages {
+        InstanceImages { naming: ImageNaming::swebench(), pull: true }
+    }
+}
+
+/// A sandbox for `instance` at its base commit.
+///
+/// With Docker, the instance's image (`task::images::image_name`) holds the repository and its
+/// environment: used when the engine has it, else pulled (unless `images.pull` is off), else an
+/// error that says how to build it. The shipped tasks need nothing beyond the base image, so
+/// without an image of their own their repository is uploaded from `repos` into `base_image`.
+/// The local backend (and `auto` without a daemon) works on a host copy from `repos`.
+pub async fn open_sandbox(
+    instance: &Instance,
+    repos: &Path,
+    backend: Backend,
+    base_image: &str,
+    images: &InstanceImages,
+    run_id: &str,
+) -> Result<AnySandbox> {
+    let docker = match backend {
+        Backend::Local => false,
+        Backend::Docker => true,
+        Backend::Auto => docker::daemon_available().await,
+    };
+    if !docker {
+        return sandbox::open(Backend::Local, work_tree(instance, repos)?.into(), run_id, base_image).await;
+    }
+    let name = image_name(instance, &images.naming);
+    let client = image::connect().await?;
+    let found = match image::inspect(&client, &name).await? {
+        Some(info) => Some(info),
+        None if is_shipped(instance) => None,
+        None => {
+            image::ensure_image(&client, &name, images.pull)
+                .await
+                .with_context(|| format!("{}: no environment image", instance.instance_id))?;
+            image::inspect(&client, &name).await?
+        }
+    };
+    let Some(info) = found else {
+        return sandbox::open(Backend::Docker, work_tree(instance, repos)?.into(), run_id, base_image).await;
+    };
+    // An image's HEAD can be the harness's empty commit on top of the base commit: the label
+    // (images of `srl env build`) or the instance says which commit the diff is taken against.
+    let base_commit =
+        info.labels.get(image::LABEL_BASE_COMMIT).cloned().unwrap_or_else(|| instance.base_commit.clone());
+    let repo_dir = info.labels.get(image::LABEL_REPO_DIR).cloned().unwrap_or_else(|| MOUNT_PATH.to_string());
+    let source = RepoSource::InImage { repo_dir, base_commit: Some(base_commit) };
+    sandbox::open(Backend::Docker, source, run_id, &name).await
 }

@@ -116,9 +116,10 @@ impl ExecutionRewards {
             };
             let actions: Vec<Action> = steps.iter().map(|s| s.target_action.clone()).collect();
             let legacy = actions.iter().any(|a| !MODERN_TOOLS.contains(&a.tool.as_str()));
-            let work_tree = crate::task::repos::work_tree(task, tasks_root)?;
             let environment = runtime.block_on(async {
-                let mut sandbox = crate::sandbox::open(backend, work_tree.into(), &run_id, image).await?;
+                let images = crate::task::repos::InstanceImages::default();
+                let mut sandbox =
+                    crate::task::repos::open_sandbox(task, tasks_root, backend, image, &images, &run_id).await?;
                 match ExpertEffects::capture(&mut sandbox, &actions, legacy, &limits).await {
                     Ok(effects) => anyhow::Ok((sandbox, effects)),
                     Err(e) => {

@@ -20,7 +20,7 @@ use crate::policy::chat::Template;
 use crate::policy::model::Model;
 use crate::policy::tokenizer::TextTokenizer;
 use crate::reward::format::OutputContract;
-use crate::sandbox::{Backend, Sandbox};
+use crate::sandbox::Sandbox;
 use crate::steps::Message;
 use crate::task::build::grade_work_tree;
 use crate::task::instance::Instance;
@@ -67,9 +67,10 @@ async fn episode(
     seed: u64,
     options: &RlvrOptions,
 ) -> Result<Graded> {
-    let tree = crate::task::repos::work_tree(instance, tasks)?;
-    let backend: Backend = options.agent.backend;
-    let mut sandbox = crate::sandbox::open(backend, tree.into(), &options.agent.run_id, &options.agent.image).await?;
+    let agent = &options.agent;
+    let mut sandbox =
+        crate::task::repos::open_sandbox(instance, tasks, agent.backend, &agent.image, &agent.images, &agent.run_id)
+            .await?;
     let mut rounds = Vec::new();
     let ended = run_episode(&mut sandbox, policy, &instance.problem_statement, seed, &mut rounds, &options.agent).await;
     let graded = grade_work_tree(&mut sandbox, instance, options.test_timeout).await;

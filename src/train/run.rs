@@ -403,6 +403,7 @@ impl Trainer<'_, '_> {
                 image: crate::sandbox::docker::DEFAULT_IMAGE.to_string(),
                 repos: config.reward.tasks.clone(),
                 run_id: crate::sandbox::new_run_id(),
+                images: Default::default(),
             },
             test_timeout: Duration::from_secs(cfg.test_timeout),
             min_group_std: srl.min_group_std,
