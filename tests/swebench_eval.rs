@@ -199,3 +199,91 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     }
     None
 }
+
+/// A scripted policy that makes the gold change with `str_replace_editor` inside the image
+/// resolves pytest-11143 through `srl agent` (episode, `.traj`, predictions, grading).
+#[test]
+fn a_scripted_agent_resolves_pytest_11143_in_its_image() {
+    if !ready() {
+        return;
+    }
+    let cx = TestContext::new();
+    instance(&cx, "swe-bench-lite-test.json", PYTEST);
+    build(&cx);
+    let call = |thought: &str, tool: &str, params: &[(&str, &str)]| {
+        let params: String = params.iter().map(|(k, v)| format!("<parameter={k}>{v}</parameter>\n")).collect();
+        format!("<think>\n{thought}\n</think>\n<function={tool}>\n{params}</function>")
+    };
+    let old = "                and isinstance(item.value, ast.Constant)\n";
+    let new = format!("{old}                and isinstance(item.value.value, str)\n");
+    let replies = vec![
+        call(
+            "Only string constants are docstrings.",
+            "str_replace_editor",
+            &[
+                ("command", "str_replace"),
+                ("path", "/testbed/src/_pytest/assertion/rewrite.py"),
+                ("old_str", old),
+                ("new_str", &new),
+            ],
+        ),
+        call("Done.", "submit", &[]),
+    ];
+    cx.write("replies.json", serde_json::to_string(&replies).unwrap());
+    let repos = repos();
+    let run = cx.srl(&[
+        "agent",
+        "--model",
+        "scripted:replies.json",
+        "--instances",
+        "instances.json",
+        "-o",
+        "run",
+        "--sandbox",
+        "docker",
+        "--no-pull",
+        "--repos",
+        repos.to_str().unwrap(),
+        "--max-steps",
+        "4",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("resolved 1/1"), "{}\n{}", run.stdout, run.stderr);
+    let preds = cx.read("run/preds.jsonl");
+    assert!(preds.contains("isinstance(item.value.value, str)"), "{preds}");
+}
+
+/// `srl replay` of SWE-agent's own pydicom-1458 run (0.x `.traj`, instance id from the file
+/// name) inside the instance image: every step runs, and the per-step similarities are printed
+/// for the note (steps that differ are explained there).
+#[test]
+fn swe_agents_pydicom_run_replays_in_its_image() {
+    if !ready() {
+        return;
+    }
+    let cx = TestContext::new();
+    instance(&cx, "swe-bench-dev-easy.json", PYDICOM);
+    build(&cx);
+    let traj =
+        find_file(&fixtures().join("swe-agent/tests/test_data/trajectories"), "pydicom__pydicom-1458.traj").unwrap();
+    let repos = repos();
+    let run = cx.srl(&[
+        "replay",
+        "--instances",
+        "instances.json",
+        "--sandbox",
+        "docker",
+        "--no-pull",
+        "--repos",
+        repos.to_str().unwrap(),
+        "--steps",
+        "--trajectories",
+        traj.to_str().unwrap(),
+    ]);
+    eprintln!("{}", run.stdout);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let summary = run.stdout.lines().next().unwrap_or_default();
+    assert!(summary.starts_with(&format!("{PYDICOM}: ")), "{summary}");
+    let similarity: f64 = summary.split("mean observation similarity ").nth(1).unwrap()[..5].parse().unwrap();
+    assert!(similarity > 0.5, "most observations come back: {summary}");
+}
