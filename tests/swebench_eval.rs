@@ -145,6 +145,15 @@ fn pytest_11143_gold_empty_breaking_and_broken_patches() {
     assert_eq!((stale["patch_successfully_applied"].clone(), stale["resolved"].clone()), (json!(false), json!(false)));
     let apply_log = std::fs::read_to_string(dir.join("apply.log")).unwrap();
     assert!(apply_log.contains(">>> git apply") && apply_log.contains(">>> patch --fuzz"), "{apply_log}");
+
+    // An instance whose test patch does not apply is the harness's failure, said as such.
+    let mut broken = record.clone();
+    broken["test_patch"] =
+        Value::String(stale_patch.replace("src/_pytest/assertion/rewrite.py", "testing/test_assertrewrite.py"));
+    cx.write("instances.json", serde_json::to_string(&vec![broken]).unwrap());
+    let (run, _) = eval(&cx, PYTEST, "bad-test-patch", gold);
+    assert!(run.stdout.contains("1 errors"), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the test patch does not apply"), "{}", run.stderr);
 }
 
 /// pydicom-1458 in this environment: both FAIL_TO_PASS tests pass with the gold patch, but the
@@ -286,4 +295,74 @@ fn swe_agents_pydicom_run_replays_in_its_image() {
     assert!(summary.starts_with(&format!("{PYDICOM}: ")), "{summary}");
     let similarity: f64 = summary.split("mean observation similarity ").nth(1).unwrap()[..5].parse().unwrap();
     assert!(similarity > 0.5, "most observations come back: {summary}");
+}
+
+/// The execution reward on SWE-agent's pydicom-1458 run: the training environment replays the
+/// expert's 0.x actions inside the instance image, and at two steps the expert's own action
+/// scores 1 while an unrelated one scores less (restores happen inside the container).
+#[test]
+fn the_execution_reward_scores_pydicom_steps_inside_its_image() {
+    use srl::steps::{build_instances, StepOptions, StepStats};
+    use srl::train::execution::ExecutionRewards;
+    use srl::trajectory::read::{import_paths, ImportOptions};
+    if !ready() {
+        return;
+    }
+    let cx = TestContext::new();
+    instance(&cx, "swe-bench-dev-easy.json", PYDICOM);
+    build(&cx);
+    let traj =
+        find_file(&fixtures().join("swe-agent/tests/test_data/trajectories"), "pydicom__pydicom-1458.traj").unwrap();
+    let mut trajectories = Vec::new();
+    import_paths(&[traj], &ImportOptions { format: None, strict: true }, &mut |t| {
+        trajectories.push(t);
+        Ok(())
+    })
+    .unwrap();
+    let options = StepOptions { context_rounds: Some(1), max_observation_chars: 500 };
+    let steps = build_instances(&trajectories[0], &options, &mut StepStats::default());
+    let timeout = std::time::Duration::from_secs(120);
+    let backend = srl::sandbox::Backend::Docker;
+    let mut env = ExecutionRewards::open(&steps, &cx.path("instances.json"), backend, DEFAULT_IMAGE, timeout).unwrap();
+    assert_eq!(env.trajectories(), 1, "the trajectory gets its environment from the image");
+    for step in [&steps[3], &steps[8]] {
+        assert_eq!(env.score(step, &step.target_action).unwrap(), Some(1.0), "{}", step.id);
+        let unrelated = srl::action::Action::bash("echo unrelated");
+        assert!(env.score(step, &unrelated).unwrap().unwrap() < 1.0, "{}", step.id);
+    }
+    env.close().unwrap();
+}
+
+/// `srl train` with the execution reward on SWE-agent's pydicom-1458 run: two SRL steps of a
+/// tiny model with the trajectory's environment opened in the instance image (`reward.tasks`
+/// names the instance file; the image holds the repository).
+#[test]
+fn srl_training_with_the_execution_reward_runs_two_steps_on_pydicom() {
+    if !ready() {
+        return;
+    }
+    let cx = TestContext::new();
+    instance(&cx, "swe-bench-dev-easy.json", PYDICOM);
+    build(&cx);
+    support::tiny::write_tiny_model(&cx.path("tiny"));
+    let traj =
+        find_file(&fixtures().join("swe-agent/tests/test_data/trajectories"), "pydicom__pydicom-1458.traj").unwrap();
+    assert_eq!(cx.srl(&["import", traj.to_str().unwrap(), "-o", "t.jsonl"]).code, 0);
+    let steps =
+        cx.srl(&["steps", "t.jsonl", "-o", "s.jsonl", "--context-rounds", "0", "--max-observation-chars", "200"]);
+    assert_eq!(steps.code, 0, "{}", steps.stderr);
+    let config = "mode = \"srl\"\nmodel = \"tiny\"\nsteps = \"s.jsonl\"\nmax_prompt_tokens = 100000\n\
+                  [srl]\ntrain_steps = 2\nprompts_per_step = 1\ngroup_size = 2\nmax_new_tokens = 8\n\
+                  [eval]\nenabled = false\n\
+                  [reward]\nw_sim = 0.5\nw_exec = 0.5\ntasks = \"instances.json\"\nsandbox = \"docker\"\n";
+    cx.write("train.toml", config);
+    let run = cx.srl(&["train", "--config", "train.toml", "--out", "run"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let metrics: Vec<Value> = cx.read("run/metrics.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(metrics.len(), 2, "{metrics:?}");
+    assert!(run.stderr.contains("execution reward: 1 trajectories have a sandbox"), "{}", run.stderr);
+    // The untrained tiny model writes no well-formed action, so its rollouts score −1 before
+    // anything runs; that a well-formed action is executed and scored in this environment is
+    // `the_execution_reward_scores_pydicom_steps_inside_its_image`.
+    assert!(metrics.iter().all(|m| m["stage"] == "srl" && m["sampled_groups"].as_u64() > Some(0)), "{metrics:?}");
 }

@@ -191,7 +191,11 @@ impl DockerSandbox {
 
     async fn create_exec(&self, command: &str) -> Result<String> {
         let options = CreateExecOptions {
-            cmd: Some(vec!["bash", "-c", command]),
+            // Docker carries stdout and stderr as two streams and loses their relative order;
+            // one pipe for both, as the local backend gives, keeps what a program printed in the
+            // order it printed it. The command still runs as `bash -c COMMAND` (same `$0`, same
+            // line numbers in its error messages).
+            cmd: Some(vec!["bash", "-c", "exec bash -c \"$1\" 2>&1", "bash", command]),
             user: Some(AGENT_USER),
             working_dir: Some(self.repo_dir.as_str()),
             attach_stdout: Some(true),

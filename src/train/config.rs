@@ -177,7 +177,8 @@ pub struct RewardWeights {
     pub w_exec: f64,
     /// CPython's autojunk heuristic in the similarity (off by default, see `reward`).
     pub autojunk: bool,
-    /// Task directories (`tasks/`) giving each trajectory's repository, for the execution reward.
+    /// Task directories (`tasks/`) giving each trajectory's repository, or a file of SWE-bench-style
+    /// instances whose images hold it, for the execution reward.
     pub tasks: PathBuf,
     /// Sandbox for the execution reward: auto, docker or local.
     pub sandbox: String,

@@ -118,8 +118,10 @@ impl ExecutionRewards {
             let legacy = actions.iter().any(|a| !MODERN_TOOLS.contains(&a.tool.as_str()));
             let environment = runtime.block_on(async {
                 let images = crate::task::repos::InstanceImages::default();
+                let repos =
+                    if tasks_root.is_file() { tasks_root.parent().unwrap_or(Path::new(".")) } else { tasks_root };
                 let mut sandbox =
-                    crate::task::repos::open_sandbox(task, tasks_root, backend, image, &images, &run_id).await?;
+                    crate::task::repos::open_sandbox(task, repos, backend, image, &images, &run_id).await?;
                 match ExpertEffects::capture(&mut sandbox, &actions, legacy, &limits).await {
                     Ok(effects) => anyhow::Ok((sandbox, effects)),
                     Err(e) => {
@@ -181,8 +183,13 @@ impl ExecutionRewards {
     }
 }
 
-/// Every task instance under `root` (`root/<name>/instance.json`).
+/// Every task instance under `root` (`root/<name>/instance.json`), or the instances of `root` when
+/// it is a file of SWE-bench-style instances (their environments are their images).
 pub fn task_instances(root: &Path) -> Result<Vec<Instance>> {
+    if root.is_file() {
+        // A file of SWE-bench-style instances, whose environments are their images.
+        return load_instances(root);
+    }
     let mut all = Vec::new();
     for dir in crate::task::taskdir::task_dirs(root)? {
         let path = dir.join("instance.json");
