@@ -164,3 +164,15 @@ fn demo_runs_the_pipeline_on_embedded_samples() {
     );
     assert_eq!(cx.read("d/steps.jsonl").lines().count(), 17);
 }
+
+/// `srl exec -- bash -c 'echo a b; echo c'` keeps the quoted argument whole (it used to run
+/// `bash -c echo a b; echo c`).
+#[test]
+fn exec_keeps_argument_boundaries() {
+    let cx = TestContext::new();
+    cx.write("repo/file.txt", "x\n");
+    let run = cx.srl(&["exec", "--sandbox", "local", "--repo", "repo", "--", "bash", "-c", "echo a b; echo c"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let observation: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(observation["output"], "a b\nc\n", "{observation}");
+}

@@ -34,9 +34,19 @@ pub struct Args {
     /// Bytes of output kept (head and tail)
     #[arg(long, default_value_t = 10_000)]
     output_cap: usize,
-    /// The command, run with `bash -c` in the repository
+    /// The command: one argument is a shell command run with `bash -c` in the repository;
+    /// several are a program and its arguments, each kept whole (`-- bash -c 'sleep 1'`)
     #[arg(required = true, last = true)]
     command: Vec<String>,
+}
+
+/// The shell command for `srl exec`'s arguments: one argument as written, several quoted
+/// one by one so their boundaries survive `bash -c`.
+fn shell_command(args: &[String]) -> String {
+    match args {
+        [one] => one.clone(),
+        many => many.iter().map(|arg| crate::task::eval_script::quote(arg)).collect::<Vec<_>>().join(" "),
+    }
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
@@ -55,7 +65,7 @@ async fn exec_once(args: Args) -> Result<Outcome> {
     let mut sandbox = sandbox::open(args.sandbox, work_tree.into(), &run_id, &args.image).await?;
     let timeout =
         Duration::try_from_secs_f64(args.timeout).context("--timeout must be a positive number of seconds")?;
-    let result = sandbox.exec(&args.command.join(" "), &ExecLimits::new(timeout, args.output_cap)).await;
+    let result = sandbox.exec(&shell_command(&args.command), &ExecLimits::new(timeout, args.output_cap)).await;
     let backend = sandbox.backend_name();
     sandbox.close().await?;
     cleanup.abort();
@@ -64,4 +74,17 @@ async fn exec_once(args: Args) -> Result<Outcome> {
     value["sandbox"] = backend.into();
     println!("{value}");
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_command;
+
+    #[test]
+    fn several_arguments_keep_their_boundaries() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(shell_command(&args(&["cd /testbed && ls"])), "cd /testbed && ls");
+        assert_eq!(shell_command(&args(&["bash", "-c", "sleep 1"])), "bash -c 'sleep 1'");
+        assert_eq!(shell_command(&args(&["echo", "it's", ""])), r"echo 'it'\''s' ''");
+    }
 }
