@@ -134,25 +134,7 @@ fn build(args: BuildArgs) -> Result<Outcome> {
 
 /// On Ctrl-C or SIGTERM: removes this process's build containers, then exits with 130.
 fn spawn_signal_cleanup() -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        eprintln!("interrupted: removing this run's build containers");
-        let removed = async { image::remove_own_builds(&image::connect().await?).await };
-        if let Err(e) = removed.await {
-            eprintln!("error: {e:#}");
-        }
-        std::process::exit(130);
-    })
+    super::sandbox::on_interrupt("build", async { image::remove_own_builds(&image::connect().await?).await })
 }
 
 /// The instances of every input, each with the folder its repository is in, in input order,

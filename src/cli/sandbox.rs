@@ -57,6 +57,14 @@ fn build_image() -> Result<Outcome> {
 
 /// On Ctrl-C or SIGTERM, remove this run's containers before exiting.
 pub fn spawn_signal_cleanup(run_id: String) -> tokio::task::JoinHandle<()> {
+    on_interrupt("sandbox", async move { docker::remove_run(&run_id).await })
+}
+
+/// On Ctrl-C or SIGTERM: says that this run's `what` containers go, runs `cleanup`, exits with 130.
+pub fn on_interrupt<F>(what: &'static str, cleanup: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = Result<usize>> + Send + 'static,
+{
     tokio::spawn(async move {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(term) => term,
@@ -69,8 +77,8 @@ pub fn spawn_signal_cleanup(run_id: String) -> tokio::task::JoinHandle<()> {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        eprintln!("interrupted: removing this run's sandbox containers");
-        if let Err(e) = docker::remove_run(&run_id).await {
+        eprintln!("interrupted: removing this run's {what} containers");
+        if let Err(e) = cleanup.await {
             eprintln!("error: {e:#}");
         }
         std::process::exit(130);

@@ -560,13 +560,13 @@ fn is_orphan(labels: &HashMap<String, String>, host: &str, alive: impl Fn(i32) -
 }
 
 /// Signal 0 checks existence without sending anything; EPERM means it exists under another user.
-fn process_alive(pid: i32) -> bool {
+pub(super) fn process_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only performs the permission and existence checks.
     let result = unsafe { libc::kill(pid, 0) };
     result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-fn host_name() -> String {
+pub(super) fn host_name() -> String {
     let mut buffer = [0u8; 256];
     // SAFETY: the pointer and length describe `buffer`, which outlives the call.
     let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };

@@ -26,6 +26,8 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
+use super::docker::{host_name, process_alive};
+
 /// The labels every image made by `srl env build` carries.
 pub const LABEL_REPO_DIR: &str = "srl.repo_dir";
 pub const LABEL_BASE_COMMIT: &str = "srl.base_commit";
@@ -320,27 +322,8 @@ async fn remove_builds(docker: &Docker, doomed: &(dyn Fn(i32) -> bool + Sync)) -
     Ok(removed)
 }
 
-/// Signal 0 checks existence without sending anything; EPERM means it exists under another user.
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 only performs the permission and existence checks.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
 fn clean_host() -> String {
     host_name().chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.') { c } else { '_' }).collect()
-}
-
-/// This machine's host name.
-fn host_name() -> String {
-    let mut buffer = [0u8; 256];
-    // SAFETY: the pointer and length describe `buffer`, which outlives the call.
-    let result = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-    if result != 0 {
-        return "unknown".to_string();
-    }
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    String::from_utf8_lossy(&buffer[..end]).into_owned()
 }
 
 #[cfg(test)]

@@ -56,13 +56,16 @@ impl WorkTree {
     pub fn from_repository(source: &str, commit: Option<&str>, mount_path: &str) -> Result<WorkTree> {
         let temp = new_temp()?;
         let dir = temp.path().join("repo");
-        let staged = stage_without_refs(Path::new(source), temp.path())?;
-        let source = staged.as_deref().and_then(Path::to_str).unwrap_or(source);
+        // Dropped once cloned; errors name `source`, the repository the user gave.
+        let staging =
+            tempfile::Builder::new().prefix("srl-mirror-").tempdir().context("cannot create a temporary directory")?;
+        let staged = stage_without_refs(Path::new(source), staging.path())?;
+        let clone_from = staged.as_deref().and_then(Path::to_str).unwrap_or(source);
         let mut builder = git2::build::RepoBuilder::new();
-        if Path::new(source).exists() {
+        if Path::new(clone_from).exists() {
             builder.clone_local(git2::build::CloneLocal::Local);
         }
-        let repo = builder.clone(source, &dir).with_context(|| format!("failed to clone {source}"))?;
+        let repo = builder.clone(clone_from, &dir).with_context(|| format!("failed to clone {source}"))?;
         let target = match commit {
             Some(rev) => repo
                 .revparse_single(rev)
@@ -341,4 +344,41 @@ fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git").args(args).current_dir(dir).status().expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A bare mirror whose refs all live in `packed-refs`, stored without its empty `refs/`
+    /// (as the fixtures' shallow mirrors are): cloned from a staged copy, the original untouched.
+    #[test]
+    fn a_mirror_without_refs_is_cloned_and_left_as_it_was() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let source = temp.path().join("source");
+        fs::create_dir_all(&source).expect("mkdir");
+        git(&source, &["init", "-q"]);
+        fs::write(source.join("a.py"), "x = 1\n").expect("write");
+        git(&source, &["add", "a.py"]);
+        git(&source, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base"]);
+        let commit = String::from_utf8(
+            Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&source).output().expect("git").stdout,
+        )
+        .expect("utf-8");
+        git(temp.path(), &["clone", "-q", "--bare", "source", "o__r.git"]);
+        let mirror = temp.path().join("o__r.git");
+        git(&mirror, &["pack-refs", "--all"]);
+        fs::remove_dir_all(mirror.join("refs")).expect("remove refs");
+
+        let tree =
+            WorkTree::from_repository(mirror.to_str().expect("utf-8"), Some(commit.trim()), "/testbed").expect("clone");
+        assert_eq!(tree.read_file("a.py").expect("a.py"), "x = 1\n");
+        assert_eq!(tree.base_commit().to_string(), commit.trim());
+        assert!(!mirror.join("refs").exists(), "the original is not written");
+    }
 }

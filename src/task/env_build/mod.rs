@@ -26,7 +26,6 @@
 
 pub mod archive;
 pub mod index;
-pub mod mirror;
 
 use std::fs::File;
 use std::io::Write;
@@ -210,11 +209,8 @@ async fn build(shared: &Shared<'_>, job: &BuildJob, image: &str, log_path: &Path
     )?;
     let (owned_instance, repos) = (instance.clone(), job.repos.clone());
     let repository = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-        let tree = match mirror::repaired(&owned_instance, &repos)? {
-            Some((copy, original)) => repos::work_tree(&owned_instance, copy.path())
-                .with_context(|| format!("in a copy of {} (stored without refs/)", original.display()))?,
-            None => repos::work_tree(&owned_instance, &repos)?,
-        };
+        // Mirrors stored without `refs/` (the fixtures') are handled by `WorkTree::from_repository`.
+        let tree = repos::work_tree(&owned_instance, &repos)?;
         archive::directory(&tree.host_dir(), MOUNT_PATH)
     })
     .await
