@@ -17,13 +17,12 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use futures_util::StreamExt;
 
 use super::docker::{DockerSandbox, AGENT_USER};
 use super::files::{Kind, Probe, RepoPath, Skip};
+use super::session::{Finish, Piece};
 use super::{ApplyOutcome, Snapshot, WorkTree};
 
 const ROOT_USER: &str = "0:0";
@@ -115,36 +114,28 @@ git -c diff.noprefix=false -c diff.mnemonicPrefix=false -c core.quotePath=true \
 "#;
 
 impl DockerSandbox {
-    /// Runs `script` with `bash -c` and `args` as `$1…`, to the end, collecting its output.
+    /// Runs `script` with `bash -c` and `args` as `$1…` in `/`, to the end, collecting its
+    /// output, through `user`'s attached session.
     pub(super) async fn run_script(&self, user: &str, script: &str, args: &[&str]) -> Result<Output> {
-        let mut cmd = vec!["bash", "-c", script, "srl"];
-        cmd.extend_from_slice(args);
-        let options = CreateExecOptions {
-            cmd: Some(cmd),
-            user: Some(user),
-            working_dir: Some("/"),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            ..Default::default()
-        };
-        let id = self.container_id();
-        let exec =
-            self.docker.create_exec(id, options).await.with_context(|| format!("failed to create an exec in {id}"))?;
-        let started =
-            self.docker.start_exec(&exec.id, None).await.with_context(|| format!("failed to start an exec in {id}"))?;
-        let StartExecResults::Attached { mut output, .. } = started else {
-            bail!("docker started an internal command detached");
-        };
+        let mut argv = vec!["bash", "-c", script, "srl"];
+        argv.extend_from_slice(args);
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        while let Some(chunk) = output.next().await {
-            match chunk.with_context(|| format!("lost the output of an internal command in {id}"))? {
-                LogOutput::StdOut { message } | LogOutput::Console { message } => stdout.extend_from_slice(&message),
-                LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
-                LogOutput::StdIn { .. } => {}
+        let finish = self
+            .run_in_session(user, "/", &argv, None, |piece| {
+                match piece {
+                    Piece::Stdout(bytes) => stdout.extend_from_slice(bytes),
+                    Piece::Stderr(bytes) => stderr.extend_from_slice(bytes),
+                }
+                true
+            })
+            .await
+            .with_context(|| format!("an internal command failed in container {}", self.container_id()))?;
+        match finish {
+            Finish::Exited(code) => Ok(Output { stdout, stderr, code }),
+            Finish::Stopped | Finish::SessionLost | Finish::TimedOut => {
+                bail!("the shell session of container {} ended during an internal command", self.container_id())
             }
         }
-        let code = self.wait_exit(&exec.id).await?;
-        Ok(Output { stdout, stderr, code })
     }
 
     async fn store_git(&self, script: &str, args: &[&str]) -> Result<Output> {
