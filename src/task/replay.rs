@@ -74,8 +74,9 @@ pub async fn replay<S: Sandbox>(
     timeout: Duration,
 ) -> Result<TrajectoryReplay> {
     let limits = ExecLimits::new(timeout, 100_000);
-    // SWE-agent 0.x trajectories use its windowed commands (`open`, `edit 3:5`, `search_dir`).
-    let mut tools = ToolBox::new(trajectory.source_format == "swe-agent");
+    // SWE-agent 0.x trajectories use its windowed commands (`open`, `edit 3:5`, `search_dir`);
+    // SWE-agent's and OpenHands' shells keep the working directory between commands.
+    let mut tools = ToolBox::for_format(&trajectory.source_format);
     let mut steps = Vec::with_capacity(trajectory.steps.len());
     for (idx, step) in trajectory.steps.iter().enumerate() {
         let output = run_action(sandbox, &mut tools, &step.action, &limits).await?;

@@ -43,11 +43,40 @@ pub struct ToolBox {
     pub legacy_commands: bool,
     history: editor::History,
     window: WindowState,
+    /// The shell's working directory carries over between `bash` commands (`cd` persists), as
+    /// in SWE-agent's and OpenHands' long-lived shells; off, every command starts in the
+    /// repository, as in mini-swe-agent (a fresh `bash -c` each time).
+    persistent_dir: bool,
+    /// Where the next command starts when `persistent_dir` is on (`None`: the repository).
+    shell_dir: Option<String>,
 }
+
+/// Whether a trajectory format's scaffold keeps one shell for the whole episode, so that a
+/// `cd` holds for the commands after it: SWE-agent (0.x and 1.x, hence SWE-smith's
+/// trajectories) and OpenHands do; mini-swe-agent runs every command in a fresh subprocess.
+/// Environment variables are not carried over in either case (each command is its own process;
+/// `export` in one step is not seen by the next).
+pub fn shell_dir_persists(source_format: &str) -> bool {
+    matches!(source_format, "swe-agent" | "swe-smith" | "openhands")
+}
+
+/// Printed by the shell after a command when the directory persists: marker, then `$PWD`.
+const DIR_MARKER: &str = "\u{1f}srl-shell-dir\u{1f}";
 
 impl ToolBox {
     pub fn new(legacy_commands: bool) -> ToolBox {
         ToolBox { legacy_commands, ..ToolBox::default() }
+    }
+
+    /// The tools of a trajectory in `source_format`: its scaffold's special commands and
+    /// whether its shell keeps the working directory.
+    pub fn for_format(source_format: &str) -> ToolBox {
+        ToolBox { persistent_dir: shell_dir_persists(source_format), ..ToolBox::new(source_format == "swe-agent") }
+    }
+
+    /// Where the next `bash` command starts, when the directory persists and a `cd` moved it.
+    pub fn shell_dir(&self) -> Option<&str> {
+        self.shell_dir.as_deref()
     }
 
     /// The file open in the 0.x viewer, for the `(Open file: …)` prompt suffix.
@@ -127,12 +156,44 @@ async fn bash<S: Sandbox>(
             windowed::Legacy::Submit => submit(sandbox).await,
         };
     }
-    let exec = sandbox.exec(command, limits).await?;
+    let exec = if tools.persistent_dir {
+        let start = tools.shell_dir.clone().unwrap_or_else(|| sandbox.repo_dir().to_string());
+        let mut exec = sandbox.exec(&with_dir_report(&start, command), limits).await?;
+        if let Some((output, dir)) = split_dir_report(&exec.output) {
+            tools.shell_dir = Some(dir);
+            exec.output = output;
+        }
+        exec
+    } else {
+        sandbox.exec(command, limits).await?
+    };
     let mut observation = exec.agent_text();
     if observation.trim().is_empty() {
         observation = NO_OUTPUT.to_string();
     }
     Ok(ToolOutput { observation, exit_code: exec.exit_code, submitted: None, exec: Some(exec) })
+}
+
+/// `command` started in `dir`, reporting the shell's directory when it ends (the `EXIT` trap
+/// fires after `exit` too). Everything goes on the command's first line, so the line numbers
+/// in bash's error messages stay the command's own.
+fn with_dir_report(dir: &str, command: &str) -> String {
+    let quoted = format!("'{}'", dir.replace('\'', "'\\''"));
+    format!("cd {quoted} 2>/dev/null; trap 'printf \"\\n%s%s\\n\" \"{DIR_MARKER}\" \"$PWD\"' EXIT; {command}")
+}
+
+/// The output without the directory report, and the directory; `None` when the report is
+/// missing (the command was killed, or closed its output).
+fn split_dir_report(output: &str) -> Option<(String, String)> {
+    let at = output.rfind(DIR_MARKER)?;
+    let dir = output[at + DIR_MARKER.len()..].strip_suffix('\n')?;
+    if dir.contains('\n') {
+        return None;
+    }
+    let before = &output[..at];
+    // The report starts on a line of its own; the newline it added goes with it.
+    let before = before.strip_suffix('\n').unwrap_or(before);
+    Some((before.to_string(), dir.to_string()))
 }
 
 async fn submit<S: Sandbox>(sandbox: &mut S) -> Result<ToolOutput> {
@@ -255,4 +316,45 @@ async fn write_text<S: Sandbox>(sandbox: &mut S, arg: &str, found: &Found, bytes
         .write(found.data_path(), bytes)
         .await?
         .map_err(|e| format!("Ran into {e} while trying to write to {arg}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_report_is_cut_from_the_output() {
+        let report = |dir: &str| format!("\n{DIR_MARKER}{dir}\n");
+        let cases = [
+            (format!("out\n{}", report("/testbed/src")), "out\n"),
+            (format!("no newline{}", report("/tmp")), "no newline"),
+            (report("/testbed"), ""),
+        ];
+        for (output, kept) in cases {
+            let (text, _) = split_dir_report(&output).unwrap();
+            assert_eq!(text, kept);
+        }
+        assert_eq!(split_dir_report(&report("/a b")).unwrap().1, "/a b");
+        assert!(split_dir_report("killed before the trap ran").is_none());
+        assert!(split_dir_report(&format!("{DIR_MARKER}/x")).is_none(), "a report cut short is no report");
+    }
+
+    #[test]
+    fn the_wrapped_command_runs_in_the_directory_and_reports_where_it_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = dir.path().join("it's here");
+        std::fs::create_dir_all(start.join("sub")).unwrap();
+        let command = with_dir_report(start.to_str().unwrap(), "ls; cd sub && echo moved; exit 3");
+        let out = std::process::Command::new("bash").args(["-c", &command]).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "the command's own status");
+        let (text, ended) = split_dir_report(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        assert_eq!(text, "sub\nmoved\n");
+        assert_eq!(ended, start.join("sub").to_str().unwrap());
+        let error = std::process::Command::new("bash").args(["-c", &with_dir_report("/", "nosuchcommand")]).output();
+        let stderr = String::from_utf8_lossy(&error.unwrap().stderr).into_owned();
+        assert!(stderr.contains("line 1: nosuchcommand"), "line numbers stay the command's: {stderr}");
+        assert!(
+            shell_dir_persists("swe-agent") && shell_dir_persists("openhands") && !shell_dir_persists("mini-swe-agent")
+        );
+    }
 }
