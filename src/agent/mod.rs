@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use crate::reward::format::check_format;
+use crate::sandbox::engine::{Engines, Lease};
 use crate::sandbox::tools::{run_action, ToolBox};
 use crate::sandbox::{Backend, ExecLimits, Sandbox};
 use crate::task::instance::Instance;
@@ -62,7 +63,12 @@ pub struct AgentOptions {
     pub run_id: String,
     /// The instances' environment images.
     pub images: repos::InstanceImages,
+    /// Docker engines to spread the sandboxes over (`None`: the default engine).
+    pub engines: Option<Engines>,
 }
+
+/// How many times an episode whose engine stopped answering starts over on another engine.
+const ENGINE_RETRIES: usize = 2;
 
 /// Runs one episode per instance, `options.workers` at a time, calling `progress` as each
 /// ends. Episodes come back in the order of `instances`.
@@ -86,8 +92,58 @@ pub async fn run_episodes<M: ChatModel>(
     done.into_iter().map(|(_, episode)| episode).collect()
 }
 
-/// One instance: a sandbox at its base commit, the episode, the final diff, the teardown.
+/// One instance on an engine of the run's pool. An episode that ended in an error while its
+/// engine stopped answering starts over on another engine (at most [`ENGINE_RETRIES`] times):
+/// the sandbox and everything the episode did in it are gone with the engine.
 async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &AgentOptions) -> Episode {
+    let mut retries = 0;
+    loop {
+        let lease = match &options.engines {
+            Some(pool) => match pool.acquire().await {
+                Ok(lease) => Some(lease),
+                Err(e) => return failed_episode(instance, format!("no engine to run on: {e:#}")),
+            },
+            None => None,
+        };
+        let episode = run_on(model, instance, options, lease.as_ref()).await;
+        let Some(lease) = lease else {
+            return episode;
+        };
+        if !matches!(episode.termination, Termination::Error(_))
+            || retries >= ENGINE_RETRIES
+            || lease.engine().answers().await
+        {
+            return episode;
+        }
+        lease.record_failure();
+        lease.pool().mark_lost(lease.engine());
+        tracing::warn!(
+            "{}: engine {} stopped answering; the episode starts over on another engine",
+            instance.instance_id,
+            lease.engine().host
+        );
+        retries += 1;
+    }
+}
+
+fn failed_episode(instance: &Instance, reason: String) -> Episode {
+    Episode {
+        instance_id: instance.instance_id.clone(),
+        problem_statement: instance.problem_statement.clone(),
+        rounds: Vec::new(),
+        termination: Termination::Error(reason),
+        submission: String::new(),
+        seconds: 0.0,
+    }
+}
+
+/// One instance: a sandbox at its base commit, the episode, the final diff, the teardown.
+async fn run_on<M: ChatModel>(
+    model: &M,
+    instance: &Instance,
+    options: &AgentOptions,
+    lease: Option<&Lease>,
+) -> Episode {
     let started = Instant::now();
     let mut episode = Episode {
         instance_id: instance.instance_id.clone(),
@@ -104,6 +160,7 @@ async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &Ag
         &options.image,
         &options.images,
         &options.run_id,
+        lease,
     )
     .await;
     match opened {

@@ -254,6 +254,7 @@ mod tests {
             wall: std::time::Duration::ZERO,
             tests: std::time::Duration::ZERO,
             reused: false,
+            retries: 0,
         }];
         let summary = run_summary("m", &[episode()], &results);
         assert_eq!(summary["resolve_rate"], 0.0);

@@ -14,6 +14,7 @@ use crate::agent::openai::OpenAiOptions;
 use crate::agent::output::{run_summary, write_episodes};
 use crate::agent::{run_episodes, AgentOptions};
 use crate::policy::device::{DeviceSpec, Placement, Precision};
+use crate::sandbox::engine::Engines;
 use crate::sandbox::{self, docker, Backend};
 use crate::task::eval::{evaluate, summary, EvalOptions, InstanceResult, Prediction, Status};
 use crate::task::instance::{load_instances, Instance};
@@ -142,6 +143,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         repos: args.repos.clone(),
         run_id: sandbox::new_run_id(),
         images: args.images.images(),
+        engines: engines_for(args.sandbox, args.workers)?,
     };
     let started = Instant::now();
     let total = instances.len();
@@ -197,6 +199,7 @@ async fn grade(args: &Args, instances: &[Instance], predictions: &[Prediction]) 
         log_dir: args.output.join("eval"),
         specs: Specs::builtin(),
         images: args.images.images(),
+        engines: engines_for(args.sandbox, args.workers)?,
     };
     // Reports of an earlier run in this directory graded other patches: never reuse them.
     let stale = eval.log_dir.join(&eval.run_id);
@@ -253,4 +256,12 @@ fn episode_line(episode: &Episode) -> String {
         line.push_str(&format!(": {message}"));
     }
     line
+}
+
+/// The configured engines for a Docker run (one slot more than the workers each), none for local.
+fn engines_for(backend: Backend, workers: usize) -> Result<Option<Engines>> {
+    Ok(match backend {
+        Backend::Local => None,
+        _ => Some(Engines::configured(workers.max(1) + 1)?),
+    })
 }

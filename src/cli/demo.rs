@@ -311,6 +311,7 @@ async fn act(model: &LocalModel, tasks: &[Instance], backend: Backend, args: &Ar
         repos: args.tasks.clone(),
         run_id: crate::sandbox::new_run_id(),
         images: Default::default(),
+        engines: None,
     };
     let episodes = run_episodes(model, tasks, &options, &mut |_| {}).await;
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -325,6 +326,7 @@ async fn act(model: &LocalModel, tasks: &[Instance], backend: Backend, args: &Ar
         log_dir: out.join("eval"),
         specs: Specs::builtin(),
         images: Default::default(),
+        engines: None,
     };
     let results = evaluate(tasks, &predictions, &eval, &mut |_| {}).await;
     let summary = run_summary(model.name(), &episodes, &results);

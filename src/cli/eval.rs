@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use super::Outcome;
+use crate::sandbox::engine::Engines;
 use crate::sandbox::{docker, Backend};
 use crate::task::eval::{evaluate, parse_predictions, summary, EvalOptions, Status};
 use crate::task::instance::load_instances;
@@ -65,12 +66,19 @@ pub fn run(args: Args) -> Result<Outcome> {
         log_dir: args.log_dir,
         specs: Specs::load(args.specs.as_deref())?,
         images: args.images.images(),
+        // One slot more than the workers per engine: the next instance's sandbox starts while
+        // the others run their tests.
+        engines: match args.sandbox {
+            Backend::Local => None,
+            _ => Some(Engines::configured(options_workers + 1)?),
+        },
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let started = Instant::now();
     let total = predictions.len();
     let progress = super::progress::Progress::new(Some(total as u64), "predictions");
-    let (mut resolved, mut errors) = (0, 0);
+    let (mut resolved, mut errors, mut retried) = (0, 0, 0);
+    let several_engines = options.engines.as_ref().filter(|pool| pool.len() > 1);
     let results = runtime.block_on(async {
         let cleanup = super::sandbox::spawn_signal_cleanup(options.run_id.clone());
         let results = evaluate(&instances, &predictions, &options, &mut |result| {
@@ -79,8 +87,15 @@ pub fn run(args: Args) -> Result<Outcome> {
                 errors += 1;
                 progress.line(&format!("error: {}: {reason}", result.instance_id));
             }
+            retried += usize::from(result.retries > 0);
             progress.inc(1);
-            progress.message(format!("resolved {resolved}, errors {errors}"));
+            match several_engines {
+                Some(pool) => progress.message(format!(
+                    "resolved {resolved}, errors {errors}, retried {retried} | engines: {}",
+                    pool.status()
+                )),
+                None => progress.message(format!("resolved {resolved}, errors {errors}")),
+            }
         })
         .await;
         cleanup.abort();
@@ -96,8 +111,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     let busy = started.elapsed().as_secs_f64() * options_workers.min(total.max(1)) as f64;
     let tests: f64 = results.iter().map(|r| r.tests.as_secs_f64()).sum();
     let reused = results.iter().filter(|r| r.reused).count();
+    let engines = match several_engines {
+        Some(pool) => format!("; engines: {}; {retried} retried on another engine", pool.status()),
+        None => String::new(),
+    };
     println!(
-        "evaluated {total} predictions in {:.1} s: {} resolved, {} unresolved, {} empty patches, {} errors ({reused} from an earlier run); tests took {:.0}% of the workers' time; report {}",
+        "evaluated {total} predictions in {:.1} s: {} resolved, {} unresolved, {} empty patches, {} errors ({reused} from an earlier run); tests took {:.0}% of the workers' time{engines}; report {}",
         started.elapsed().as_secs_f64(),
         report["resolved_instances"],
         report["unresolved_instances"],

@@ -37,6 +37,15 @@ struct Cli {
     /// Log more (-v: debug, -vv: trace); logs go to stderr. SRL_LOG=debug works too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// A Docker engine to run sandboxes on (repeatable: sandboxes spread over them):
+    /// unix:///PATH, or tcp://HOST:PORT with TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH
+    /// (plain TCP only to this machine). Default: DOCKER_HOST, else the local socket
+    #[arg(long = "docker-host", global = true, value_name = "HOST")]
+    docker_hosts: Vec<String>,
+    /// A TOML file of engines, each `[[engine]]` with `host`, optional `cert_path` (a directory
+    /// with ca.pem, cert.pem, key.pem) and `slots` (sandboxes at once)
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "docker_hosts")]
+    engines: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +131,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    if let Err(e) = configure_engines(&cli.docker_hosts, cli.engines.as_deref()) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Import(args) => import::run(args),
@@ -151,6 +164,18 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Records the engines `--docker-host`/`--engines` name; without either, `DOCKER_HOST` decides
+/// when an engine is first needed.
+fn configure_engines(hosts: &[String], file: Option<&Path>) -> Result<()> {
+    use crate::sandbox::engine;
+    let engines = match file {
+        Some(file) => engine::read_engines_file(file)?,
+        None if hosts.is_empty() => return Ok(()),
+        None => engine::engines_from_hosts(hosts)?,
+    };
+    engine::configure(engines)
 }
 
 fn init_logging(verbose: u8) {

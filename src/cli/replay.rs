@@ -63,7 +63,9 @@ pub fn run(args: Args) -> Result<Outcome> {
             };
             let images = args.images.images();
             let mut sb =
-                match repos::open_sandbox(instance, &args.repos, args.sandbox, &args.image, &images, &run_id).await {
+                match repos::open_sandbox(instance, &args.repos, args.sandbox, &args.image, &images, &run_id, None)
+                    .await
+                {
                     Ok(sb) => sb,
                     Err(e) => {
                         eprintln!("error: {id}: {e:#}");

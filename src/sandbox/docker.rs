@@ -1,8 +1,9 @@
 //! The Docker backend: one locked-down container per sandbox, kept running for the whole
 //! episode, holding its repository: the one already in the image (SWE-bench-style instance
 //! images, `/testbed`) or a host tree uploaded at start. Nothing is bind-mounted; the repository
-//! operations are in `container.rs`. Every command is a fresh `docker exec` (≈ 50–70 ms each,
-//! see `/work/shared/recipes/docker-sandbox.md`).
+//! operations are in `container.rs`. Commands go through an attached shell session per user
+//! (`session.rs`): one message each way per command on an open connection, instead of a fresh
+//! `docker exec` (≈ 50–70 ms each). The engine may be local or remote (`engine.rs`).
 //!
 //! The container has no network, a memory limit without swap, a pids limit, one CPU, no
 //! capabilities beyond the three the harness's root commands need (chown, file access) and
@@ -43,7 +44,9 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 
+use super::engine::Engine;
 use super::output::OutputCollector;
+use super::session::{Finish, Piece, Session, KILLED_STATUS};
 use super::{ApplyOutcome, ExecLimits, Observation, Probe, RepoPath, RepoSource, Sandbox, Skip, Snapshot};
 
 /// The image built by `scripts/sandbox-image.sh`.
@@ -90,6 +93,8 @@ pub struct DockerOptions {
     pub disk_bytes: i64,
     /// Labels the container so that one run's containers can be removed together.
     pub run_id: String,
+    /// Where the container runs (`None`: the first configured engine, see `engine.rs`).
+    pub engine: Option<Engine>,
 }
 
 impl DockerOptions {
@@ -102,6 +107,7 @@ impl DockerOptions {
             nano_cpus: 1_000_000_000,
             disk_bytes: 2 << 30,
             run_id: run_id.into(),
+            engine: None,
         }
     }
 }
@@ -109,6 +115,10 @@ impl DockerOptions {
 /// A running container holding its repository. Call [`Sandbox::close`] to remove it.
 pub struct DockerSandbox {
     pub(super) docker: Docker,
+    engine: Engine,
+    /// The attached shells, started at first use; `None` again after a kill took them down.
+    agent_session: tokio::sync::Mutex<Option<Session>>,
+    root_session: tokio::sync::Mutex<Option<Session>>,
     /// Empty once closed, so `Drop` knows there is nothing left to remove.
     container_id: String,
     /// Where the repository is inside the container.
@@ -118,26 +128,24 @@ pub struct DockerSandbox {
     pub(super) patches: usize,
 }
 
-/// Whether a Docker daemon answers a ping within two seconds.
+/// Whether the default engine (the first configured one) answers a ping within two seconds.
 pub async fn daemon_available() -> bool {
     let ping = async {
-        let docker = Docker::connect_with_local_defaults().ok()?;
+        let docker = super::engine::default_engine().ok()?.connect().await.ok()?;
         docker.ping().await.ok()
     };
     matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Some(_)))
 }
 
-/// Whether a daemon answers and already holds `image` (so a sandbox can start without a build).
+/// Whether the default engine answers and already holds `image` (so a sandbox can start
+/// without a build).
 pub async fn image_available(image: &str) -> bool {
-    let inspect = async { connect().await.ok()?.inspect_image(image).await.ok() };
+    let inspect = async { connect_default().await.ok()?.inspect_image(image).await.ok() };
     matches!(tokio::time::timeout(PING_TIMEOUT * 2, inspect).await, Ok(Some(_)))
 }
 
-async fn connect() -> Result<Docker> {
-    let hint = "cannot reach the Docker daemon (start one with scripts/docker-up.sh)";
-    let docker = Docker::connect_with_local_defaults().context(hint)?;
-    // Older daemons (Debian's 20.10 speaks API 1.41) refuse bollard's default version.
-    docker.negotiate_version().await.context(hint)
+async fn connect_default() -> Result<Docker> {
+    super::engine::default_engine()?.connect().await
 }
 
 impl DockerSandbox {
@@ -151,7 +159,11 @@ impl DockerSandbox {
             }
             RepoSource::InImage { repo_dir, base_commit } => (repo_dir, None, base_commit),
         };
-        let docker = connect().await?;
+        let engine = match &options.engine {
+            Some(engine) => engine.clone(),
+            None => super::engine::default_engine()?,
+        };
+        let docker = engine.connect().await?;
         let storage = disk_limit(&docker, options).await;
         let name = container_name(&options.run_id);
         let create = CreateContainerOptionsBuilder::new().name(&name).build();
@@ -160,8 +172,8 @@ impl DockerSandbox {
             .await
             .with_context(|| {
                 format!(
-                    "failed to create container from image {} (build it with scripts/sandbox-image.sh)",
-                    options.image
+                    "failed to create container from image {} on engine {} (build it with scripts/sandbox-image.sh)",
+                    options.image, engine.host
                 )
             })?;
         if let Err(error) = docker.start_container(&created.id, None).await {
@@ -172,8 +184,16 @@ impl DockerSandbox {
             return Err(error)
                 .with_context(|| format!("failed to start container {name} from image {}", options.image));
         }
-        let mut sandbox =
-            DockerSandbox { docker, container_id: created.id, repo_dir, base_commit: String::new(), patches: 0 };
+        let mut sandbox = DockerSandbox {
+            docker,
+            engine,
+            agent_session: tokio::sync::Mutex::new(None),
+            root_session: tokio::sync::Mutex::new(None),
+            container_id: created.id,
+            repo_dir,
+            base_commit: String::new(),
+            patches: 0,
+        };
         // On an error from here on, dropping the sandbox removes the container.
         sandbox.prepare_repository(tree.as_ref()).await?;
         drop(tree);
@@ -189,15 +209,13 @@ impl DockerSandbox {
         &self.container_id
     }
 
+    /// A fresh exec of `command` as the agent, outside the session (the kill must not depend on
+    /// a session the command may have wedged).
     async fn create_exec(&self, command: &str) -> Result<String> {
         let options = CreateExecOptions {
-            // Docker carries stdout and stderr as two streams and loses their relative order;
-            // one pipe for both, as the local backend gives, keeps what a program printed in the
-            // order it printed it. The command still runs as `bash -c COMMAND` (same `$0`, same
-            // line numbers in its error messages).
-            cmd: Some(vec!["bash", "-c", "exec bash -c \"$1\" 2>&1", "bash", command]),
+            cmd: Some(vec!["bash", "-c", command]),
             user: Some(AGENT_USER),
-            working_dir: Some(self.repo_dir.as_str()),
+            working_dir: Some("/"),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             ..Default::default()
@@ -222,37 +240,78 @@ impl DockerSandbox {
         }
     }
 
-    /// Runs the command until it exits or floods its output; the caller bounds it in time.
-    async fn run(&self, command: &str, collector: &mut OutputCollector, kill_after: usize) -> Result<Ending> {
-        let exec_id = self.create_exec(command).await?;
-        let mut output = self.attach(&exec_id).await?;
-        while let Some(chunk) = output.next().await {
-            let chunk =
-                chunk.with_context(|| format!("lost the output of a command in container {}", self.container_id))?;
-            collector.push(chunk.as_ref());
-            if collector.total() > kill_after {
-                return Ok(Ending::Flooded);
-            }
-        }
-        Ok(Ending::Exited(self.wait_exit(&exec_id).await?))
+    /// The engine the container runs on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    /// The exit code once the process is gone. The output usually closes when it exits, but a
-    /// command can close its stdout and stderr and go on running, so this polls (with back-off).
-    pub(super) async fn wait_exit(&self, exec_id: &str) -> Result<i64> {
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let state = self
-                .docker
-                .inspect_exec(exec_id)
-                .await
-                .with_context(|| format!("failed to inspect a command in container {}", self.container_id))?;
-            if state.running != Some(true) {
-                return state.exit_code.context("docker reported a finished command without an exit code");
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(200));
+    /// Runs `argv` in `dir` as `user` through that user's attached session (started at first
+    /// use), passing its output to `on_output`. The session is dropped unless the command ran
+    /// to its end, so the next command starts a fresh one.
+    pub(super) async fn run_in_session(
+        &self,
+        user: &str,
+        dir: &str,
+        argv: &[&str],
+        deadline: Option<tokio::time::Instant>,
+        on_output: impl FnMut(Piece<'_>) -> bool,
+    ) -> Result<Finish> {
+        let lock = if user == AGENT_USER { &self.agent_session } else { &self.root_session };
+        let mut slot = lock.lock().await;
+        // A session whose last command was abandoned (a timeout dropped it) is out of step.
+        if slot.as_ref().is_some_and(Session::interrupted) {
+            *slot = None;
         }
+        let session = match &mut *slot {
+            Some(session) => session,
+            empty => empty.insert(Session::start(&self.docker, &self.container_id, user).await?),
+        };
+        let finish = session.run(dir, argv, deadline, on_output).await;
+        if !matches!(finish, Ok(Finish::Exited(_))) {
+            *slot = None;
+        }
+        finish
+    }
+
+    /// Runs the command until it exits or floods its output; the caller bounds it in time.
+    async fn run(
+        &self,
+        command: &str,
+        collector: &mut OutputCollector,
+        kill_after: usize,
+        deadline: tokio::time::Instant,
+    ) -> Result<Ending> {
+        // Docker carries stdout and stderr as two streams and loses their relative order; one
+        // pipe for both, as the local backend gives, keeps what a program printed in the order
+        // it printed it. The command still runs as `bash -c COMMAND` (same `$0`, same line
+        // numbers in its error messages).
+        let argv = ["bash", "-c", "exec bash -c \"$1\" 2>&1", "bash", command];
+        let finish = self
+            .run_in_session(AGENT_USER, &self.repo_dir, &argv, Some(deadline), |piece| {
+                let (Piece::Stdout(bytes) | Piece::Stderr(bytes)) = piece;
+                collector.push(bytes);
+                collector.total() <= kill_after
+            })
+            .await
+            .with_context(|| format!("lost a command's session in container {}", self.container_id))?;
+        Ok(match finish {
+            Finish::Exited(code) => Ending::Exited(code),
+            Finish::Stopped => Ending::Flooded,
+            Finish::TimedOut => Ending::TimedOut,
+            // The command killed its own shell, or the container or engine went away: only
+            // the first is the command's doing.
+            Finish::SessionLost => match self.docker.inspect_container(&self.container_id, None).await {
+                Ok(state) if state.state.as_ref().and_then(|s| s.running) == Some(true) => {
+                    Ending::Exited(KILLED_STATUS)
+                }
+                Ok(_) => bail!("container {} stopped during a command", self.container_id),
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("engine {} lost container {} during a command", self.engine.host, self.container_id)
+                    })
+                }
+            },
+        })
     }
 
     /// Kills every agent process (the command, its children, escapees) and waits for the kill.
@@ -349,8 +408,11 @@ impl Sandbox for DockerSandbox {
     async fn exec(&mut self, command: &str, limits: &ExecLimits) -> Result<Observation> {
         let started = Instant::now();
         let mut collector = OutputCollector::new(limits.output_cap);
-        let run = self.run(command, &mut collector, limits.kill_after_bytes);
-        let ending = match tokio::time::timeout(limits.timeout, run).await {
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let run = self.run(command, &mut collector, limits.kill_after_bytes, deadline);
+        // The session watches the deadline while output comes; this outer bound also covers a
+        // session that hangs while it starts.
+        let ending = match tokio::time::timeout(limits.timeout + Duration::from_secs(5), run).await {
             Ok(Ok(ending)) => ending,
             Ok(Err(error)) => {
                 // The command may still be running; do not leave it behind.
@@ -396,8 +458,9 @@ impl Drop for DockerSandbox {
             return;
         }
         let id = std::mem::take(&mut self.container_id);
+        let engine = self.engine.clone();
         let spawned = std::thread::Builder::new().name("srl-sandbox-drop".into()).spawn(move || {
-            let removal = async { remove_container(&connect().await?, &id).await };
+            let removal = async { remove_container(&engine.connect().await?, &id).await };
             let result = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -517,34 +580,74 @@ async fn list_labelled(docker: &Docker, label_filter: &str) -> Result<Vec<Contai
         .with_context(|| format!("failed to list containers labelled {label_filter}"))
 }
 
-/// Removes every container of run `run_id`, running or not; returns how many.
+/// Removes every container of run `run_id`, running or not, on every configured engine;
+/// returns how many. An engine that does not answer is skipped with a warning (its error is
+/// returned when nothing could be removed anywhere).
 pub async fn remove_run(run_id: &str) -> Result<usize> {
-    let docker = connect().await?;
-    let mut removed = 0;
-    for container in list_labelled(&docker, &format!("{LABEL_RUN}={run_id}")).await? {
-        if let Some(id) = container.id {
-            remove_container(&docker, &id).await?;
-            removed += 1;
+    let filter = format!("{LABEL_RUN}={run_id}");
+    on_every_engine(|docker| {
+        let filter = filter.clone();
+        async move {
+            let mut removed = 0;
+            for container in list_labelled(&docker, &filter).await? {
+                if let Some(id) = container.id {
+                    remove_container(&docker, &id).await?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
         }
-    }
-    Ok(removed)
+    })
+    .await
 }
 
 /// Removes the sandbox containers left by processes of this host that no longer exist
-/// (a crash, a SIGKILL); returns how many. Containers of live processes and of other hosts
-/// sharing the daemon are left alone.
+/// (a crash, a SIGKILL), on every configured engine; returns how many. Containers of live
+/// processes and of other hosts sharing an engine are left alone.
 pub async fn remove_orphans() -> Result<usize> {
-    let docker = connect().await?;
     let host = host_name();
+    on_every_engine(|docker| {
+        let host = host.clone();
+        async move {
+            let mut removed = 0;
+            for container in list_labelled(&docker, LABEL_RUN).await? {
+                let orphan = container.labels.as_ref().is_some_and(|labels| is_orphan(labels, &host, process_alive));
+                if let (true, Some(id)) = (orphan, container.id) {
+                    remove_container(&docker, &id).await?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        }
+    })
+    .await
+}
+
+/// Runs `clean` on each configured engine and adds up what it removed.
+async fn on_every_engine<F, Fut>(clean: F) -> Result<usize>
+where
+    F: Fn(Docker) -> Fut,
+    Fut: std::future::Future<Output = Result<usize>>,
+{
     let mut removed = 0;
-    for container in list_labelled(&docker, LABEL_RUN).await? {
-        let orphan = container.labels.as_ref().is_some_and(|labels| is_orphan(labels, &host, process_alive));
-        if let (true, Some(id)) = (orphan, container.id) {
-            remove_container(&docker, &id).await?;
-            removed += 1;
+    let mut failed = None;
+    for engine in super::engine::configured()? {
+        let result = match engine.connect().await {
+            Ok(docker) => clean(docker).await,
+            Err(error) => Err(error),
+        };
+        match result.with_context(|| format!("engine {}", engine.host)) {
+            Ok(n) => removed += n,
+            Err(error) => {
+                tracing::warn!("{error:#}");
+                failed = Some(error);
+            }
         }
     }
-    Ok(removed)
+    match failed {
+        Some(error) if removed == 0 => Err(error),
+        _ => Ok(removed),
+    }
 }
 
 /// Whether a container's labels name this host and a process that is gone. Unreadable labels

@@ -27,6 +27,7 @@ use bollard::Docker;
 use futures_util::StreamExt;
 
 use super::docker::{host_name, process_alive};
+use super::engine::Engine;
 
 /// The labels every image made by `srl env build` carries.
 pub const LABEL_REPO_DIR: &str = "srl.repo_dir";
@@ -52,12 +53,10 @@ pub struct ImageInfo {
     pub working_dir: Option<String>,
 }
 
-/// A client for the engine `DOCKER_HOST` names (the local socket by default).
+/// A client for the default engine: the first configured one, else what `DOCKER_HOST` names
+/// (the local socket by default).
 pub async fn connect() -> Result<Docker> {
-    let hint = "cannot reach the Docker daemon (start one with scripts/docker-up.sh)";
-    let docker = Docker::connect_with_local_defaults().context(hint)?;
-    // Older daemons (Debian's 20.10 speaks API 1.41) refuse bollard's default version.
-    docker.negotiate_version().await.context(hint)
+    super::engine::default_engine()?.connect().await
 }
 
 /// `name`'s id, labels and config; `None` when the engine does not have it.
@@ -98,6 +97,70 @@ pub async fn ensure_image(docker: &Docker, name: &str, pull: bool) -> Result<()>
     })
     .await
     .with_context(|| format!("cannot pull image {name}; where no registry has it, {build}"))
+}
+
+/// Makes sure `engine` holds `name`, for a run spread over several engines: pulled where a
+/// registry answers (unless `pull` is off), else streamed from one of `sources` that has it
+/// (`GET /images/NAME/get` into `POST /images/load`, never through a file). Instances that need
+/// the same image on the same engine at once wait for one copy.
+pub async fn ensure_on_engine(
+    docker: &Docker,
+    engine: &Engine,
+    sources: &[Engine],
+    name: &str,
+    pull: bool,
+) -> Result<()> {
+    let lock = {
+        let mut locks = COPY_LOCKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.entry((engine.host.clone(), name.to_string())).or_default().clone()
+    };
+    let _one_copy = lock.lock().await;
+    if inspect(docker, name).await?.is_some() {
+        return Ok(());
+    }
+    let pulled = ensure_image(docker, name, pull).await;
+    let Err(not_pulled) = pulled else {
+        return Ok(());
+    };
+    for source in sources {
+        let from = match source.connect().await {
+            Ok(from) => from,
+            Err(error) => {
+                tracing::debug!("image source {} unavailable: {error:#}", source.host);
+                continue;
+            }
+        };
+        if !matches!(inspect(&from, name).await, Ok(Some(_))) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        copy_image(&from, docker, name)
+            .await
+            .with_context(|| format!("cannot stream image {name} from engine {} to {}", source.host, engine.host))?;
+        tracing::info!("streamed image {name} from {} to {} in {:.1?}", source.host, engine.host, started.elapsed());
+        return Ok(());
+    }
+    Err(not_pulled).with_context(|| format!("engine {}: no other engine of this run has {name} either", engine.host))
+}
+
+type CopyLocks = std::sync::Mutex<HashMap<(String, String), std::sync::Arc<tokio::sync::Mutex<()>>>>;
+static COPY_LOCKS: std::sync::LazyLock<CopyLocks> = std::sync::LazyLock::new(Default::default);
+
+/// Streams image `name` from one engine to another through the Engine API.
+pub async fn copy_image(from: &Docker, to: &Docker, name: &str) -> Result<()> {
+    let export = from.export_image(name);
+    let options = bollard::query_parameters::ImportImageOptionsBuilder::new().quiet(true).build();
+    let mut load = to.import_image_stream(options, export, None);
+    while let Some(item) = load.next().await {
+        let info = item.with_context(|| format!("loading image {name}"))?;
+        if let Some(detail) = info.error_detail.and_then(|d| d.message) {
+            bail!("loading image {name}: {detail}");
+        }
+    }
+    if inspect(to, name).await?.is_none() {
+        bail!("the engine accepted the image stream but has no image {name} afterwards");
+    }
+    Ok(())
 }
 
 /// Pulls `name`, reporting each layer's status change (`3f4a…: Download complete`).

@@ -19,12 +19,14 @@
 
 mod container;
 pub mod docker;
+pub mod engine;
 pub mod files;
 mod host_files;
 pub mod image;
 pub mod local;
 pub mod output;
 pub mod repo;
+mod session;
 pub mod state;
 pub mod step_states;
 pub mod tools;
@@ -166,7 +168,7 @@ pub enum Backend {
 
 /// A sandbox of either backend, so callers can pick one at run time without `dyn`.
 pub enum AnySandbox {
-    Docker(docker::DockerSandbox),
+    Docker(Box<docker::DockerSandbox>),
     Local(local::LocalSandbox),
 }
 
@@ -266,6 +268,17 @@ impl From<WorkTree> for RepoSource {
 /// A sandbox of the requested backend over `source`. `auto` picks Docker when a daemon
 /// answers, and says why when it falls back to local. A repository inside an image needs Docker.
 pub async fn open(backend: Backend, source: RepoSource, run_id: &str, image: &str) -> Result<AnySandbox> {
+    open_on(backend, source, run_id, image, None).await
+}
+
+/// [`open`] on a given Docker engine (`None`: the default one).
+pub async fn open_on(
+    backend: Backend,
+    source: RepoSource,
+    run_id: &str,
+    image: &str,
+    engine: Option<engine::Engine>,
+) -> Result<AnySandbox> {
     let use_docker = match backend {
         Backend::Docker => true,
         Backend::Local => false,
@@ -284,8 +297,9 @@ pub async fn open(backend: Backend, source: RepoSource, run_id: &str, image: &st
             Ok(n) => tracing::info!("removed {n} sandbox containers left behind by dead runs"),
             Err(e) => tracing::warn!("cannot look for orphaned sandbox containers: {e:#}"),
         }
-        let options = docker::DockerOptions::new(image, run_id);
-        Ok(AnySandbox::Docker(docker::DockerSandbox::start(source, &options).await?))
+        let mut options = docker::DockerOptions::new(image, run_id);
+        options.engine = engine;
+        Ok(AnySandbox::Docker(Box::new(docker::DockerSandbox::start(source, &options).await?)))
     } else {
         match source {
             RepoSource::HostTree(tree) => Ok(AnySandbox::Local(local::LocalSandbox::start(tree)?)),

@@ -26,6 +26,7 @@ use super::instance::Instance;
 use super::log_parsers::layout::{extract, TestOutput};
 use super::repos;
 use super::spec::Specs;
+use crate::sandbox::engine::{Engines, Lease};
 use crate::sandbox::{Backend, ExecLimits, Sandbox};
 
 /// One model prediction (SWE-bench's `preds.jsonl` record).
@@ -75,7 +76,12 @@ pub struct EvalOptions {
     pub specs: Specs,
     /// The instances' environment images.
     pub images: repos::InstanceImages,
+    /// Docker engines to spread the sandboxes over (`None`: the default engine, no retries).
+    pub engines: Option<Engines>,
 }
+
+/// How many times an instance whose engine stopped answering is tried again elsewhere.
+const ENGINE_RETRIES: usize = 2;
 
 /// How one instance ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,6 +103,8 @@ pub struct InstanceResult {
     pub tests: Duration,
     /// Finished in an earlier run with the same run id.
     pub reused: bool,
+    /// Times it was started again on another engine because its engine stopped answering.
+    pub retries: usize,
 }
 
 fn safe_name(name: &str) -> String {
@@ -124,12 +132,12 @@ pub async fn evaluate(
         async move {
             let started = Instant::now();
             let outcome = match instance {
-                Some(instance) => evaluate_one(instance, prediction, options, closing, running).await,
-                None => Err(anyhow::anyhow!("no instance {} in the instance file", prediction.instance_id)),
+                Some(instance) => evaluate_on_engines(instance, prediction, options, closing, running).await,
+                None => Err((anyhow::anyhow!("no instance {} in the instance file", prediction.instance_id), 0)),
             };
-            let (status, tests, reused) = match outcome {
+            let (status, tests, reused, retries) = match outcome {
                 Ok(done) => done,
-                Err(e) => (Status::Error(format!("{e:#}")), Duration::ZERO, false),
+                Err((e, retries)) => (Status::Error(format!("{e:#}")), Duration::ZERO, false, retries),
             };
             InstanceResult {
                 instance_id: prediction.instance_id.clone(),
@@ -137,6 +145,7 @@ pub async fn evaluate(
                 wall: started.elapsed(),
                 tests,
                 reused,
+                retries,
             }
         }
     });
@@ -164,12 +173,51 @@ pub async fn evaluate(
 /// instance's critical path, and `evaluate` waits for all of them before it returns.
 type Closing = std::sync::Mutex<Vec<tokio::task::JoinHandle<Result<()>>>>;
 
+/// [`evaluate_one`] on an engine of the run's pool. When it fails and its engine no longer
+/// answers, the engine is marked lost and the instance starts over on another one (at most
+/// [`ENGINE_RETRIES`] times); a failure on an engine that answers is the instance's own.
+/// Returns the outcome and the number of retries.
+async fn evaluate_on_engines(
+    instance: &Instance,
+    prediction: &Prediction,
+    options: &EvalOptions,
+    closing: &Closing,
+    running: &tokio::sync::Semaphore,
+) -> Result<(Status, Duration, bool, usize), (anyhow::Error, usize)> {
+    let mut retries = 0;
+    loop {
+        let lease = match &options.engines {
+            Some(pool) => Some(pool.acquire().await.map_err(|e| (e, retries))?),
+            None => None,
+        };
+        let error = match evaluate_one(instance, prediction, options, closing, running, lease.as_ref()).await {
+            Ok((status, tests, reused)) => return Ok((status, tests, reused, retries)),
+            Err(error) => error,
+        };
+        let Some(lease) = lease else {
+            return Err((error, retries));
+        };
+        if retries >= ENGINE_RETRIES || lease.engine().answers().await {
+            return Err((error, retries));
+        }
+        lease.record_failure();
+        lease.pool().mark_lost(lease.engine());
+        tracing::warn!(
+            "{}: engine {} stopped answering ({error:#}); trying again on another engine",
+            instance.instance_id,
+            lease.engine().host
+        );
+        retries += 1;
+    }
+}
+
 async fn evaluate_one(
     instance: &Instance,
     prediction: &Prediction,
     options: &EvalOptions,
     closing: &Closing,
     running: &tokio::sync::Semaphore,
+    lease: Option<&Lease>,
 ) -> Result<(Status, Duration, bool)> {
     let dir = instance_dir(options, &prediction.model_name_or_path, &instance.instance_id);
     let report_path = dir.join("report.json");
@@ -191,6 +239,7 @@ async fn evaluate_one(
         &options.image,
         &options.images,
         &options.run_id,
+        lease,
     )
     .await?;
     let open_time = phase.elapsed();

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use super::images::{image_name, is_shipped, ImageNaming};
 use super::instance::Instance;
+use crate::sandbox::engine::Lease;
 use crate::sandbox::{self, docker, image, AnySandbox, Backend, RepoSource, WorkTree};
 
 /// Where the sandbox sees the repository, as in the SWE-bench images.
@@ -73,6 +74,9 @@ impl Default for InstanceImages {
 /// error that says how to build it. The shipped tasks need nothing beyond the base image, so
 /// without an image of their own their repository is uploaded from `repos` into `base_image`.
 /// The local backend (and `auto` without a daemon) works on a host copy from `repos`.
+///
+/// With a `lease` (a run spread over several engines) the sandbox goes to the lease's engine,
+/// and an image that engine lacks is pulled or streamed from another engine of the run.
 pub async fn open_sandbox(
     instance: &Instance,
     repos: &Path,
@@ -80,6 +84,7 @@ pub async fn open_sandbox(
     base_image: &str,
     images: &InstanceImages,
     run_id: &str,
+    lease: Option<&Lease>,
 ) -> Result<AnySandbox> {
     let docker = match backend {
         Backend::Local => false,
@@ -89,20 +94,38 @@ pub async fn open_sandbox(
     if !docker {
         return sandbox::open(Backend::Local, work_tree(instance, repos)?.into(), run_id, base_image).await;
     }
+    let engine = lease.map(|lease| lease.engine().clone());
+    let client = match &engine {
+        Some(engine) => engine.connect().await?,
+        None => image::connect().await?,
+    };
+    let ensure = |name: String| {
+        let client = client.clone();
+        async move {
+            match lease {
+                Some(lease) => {
+                    let sources = lease.pool().others(lease.engine());
+                    image::ensure_on_engine(&client, lease.engine(), &sources, &name, images.pull).await
+                }
+                None => image::ensure_image(&client, &name, images.pull).await,
+            }
+        }
+    };
     let name = image_name(instance, &images.naming);
-    let client = image::connect().await?;
     let found = match image::inspect(&client, &name).await? {
         Some(info) => Some(info),
-        None if is_shipped(instance) => None,
+        None if is_shipped(instance) && !has_image_elsewhere(lease, &name).await => None,
         None => {
-            image::ensure_image(&client, &name, images.pull)
-                .await
-                .with_context(|| format!("{}: no environment image", instance.instance_id))?;
+            ensure(name.clone()).await.with_context(|| format!("{}: no environment image", instance.instance_id))?;
             image::inspect(&client, &name).await?
         }
     };
     let Some(info) = found else {
-        return sandbox::open(Backend::Docker, work_tree(instance, repos)?.into(), run_id, base_image).await;
+        if lease.is_some() {
+            ensure(base_image.to_string()).await?;
+        }
+        let tree = work_tree(instance, repos)?;
+        return sandbox::open_on(Backend::Docker, tree.into(), run_id, base_image, engine).await;
     };
     // An image's HEAD can be the harness's empty commit on top of the base commit: the label
     // (images of `srl env build`) or the instance says which commit the diff is taken against.
@@ -110,5 +133,21 @@ pub async fn open_sandbox(
         info.labels.get(image::LABEL_BASE_COMMIT).cloned().unwrap_or_else(|| instance.base_commit.clone());
     let repo_dir = info.labels.get(image::LABEL_REPO_DIR).cloned().unwrap_or_else(|| MOUNT_PATH.to_string());
     let source = RepoSource::InImage { repo_dir, base_commit: Some(base_commit) };
-    sandbox::open(Backend::Docker, source, run_id, &name).await
+    sandbox::open_on(Backend::Docker, source, run_id, &name, engine).await
+}
+
+/// Whether another engine of the lease's run holds `name` (a shipped task's image built there),
+/// so that every engine runs the task in the same image.
+async fn has_image_elsewhere(lease: Option<&Lease>, name: &str) -> bool {
+    let Some(lease) = lease else {
+        return false;
+    };
+    for engine in lease.pool().others(lease.engine()) {
+        if let Ok(docker) = engine.connect().await {
+            if matches!(image::inspect(&docker, name).await, Ok(Some(_))) {
+                return true;
+            }
+        }
+    }
+    false
 }

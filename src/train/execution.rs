@@ -121,7 +121,7 @@ impl ExecutionRewards {
                 let repos =
                     if tasks_root.is_file() { tasks_root.parent().unwrap_or(Path::new(".")) } else { tasks_root };
                 let mut sandbox =
-                    crate::task::repos::open_sandbox(task, repos, backend, image, &images, &run_id).await?;
+                    crate::task::repos::open_sandbox(task, repos, backend, image, &images, &run_id, None).await?;
                 match ExpertEffects::capture(&mut sandbox, &actions, legacy, &limits).await {
                     Ok(effects) => anyhow::Ok((sandbox, effects)),
                     Err(e) => {

@@ -68,9 +68,16 @@ async fn episode(
     options: &RlvrOptions,
 ) -> Result<Graded> {
     let agent = &options.agent;
-    let mut sandbox =
-        crate::task::repos::open_sandbox(instance, tasks, agent.backend, &agent.image, &agent.images, &agent.run_id)
-            .await?;
+    let mut sandbox = crate::task::repos::open_sandbox(
+        instance,
+        tasks,
+        agent.backend,
+        &agent.image,
+        &agent.images,
+        &agent.run_id,
+        None,
+    )
+    .await?;
     let mut rounds = Vec::new();
     let ended = run_episode(&mut sandbox, policy, &instance.problem_statement, seed, &mut rounds, &options.agent).await;
     let graded = grade_work_tree(&mut sandbox, instance, options.test_timeout).await;

@@ -404,6 +404,7 @@ impl Trainer<'_, '_> {
                 repos: config.reward.tasks.clone(),
                 run_id: crate::sandbox::new_run_id(),
                 images: Default::default(),
+                engines: None,
             },
             test_timeout: Duration::from_secs(cfg.test_timeout),
             min_group_std: srl.min_group_std,

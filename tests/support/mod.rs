@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod hostile;
 pub mod parquet_file;
+pub mod second_engine;
 pub mod tiny;
 
 use std::path::{Path, PathBuf};
