@@ -486,6 +486,26 @@ fn local(files: &[(&str, &str)]) -> LocalSandbox {
     LocalSandbox::start(work_tree("/testbed", files)).unwrap()
 }
 
+/// SWE-agent and OpenHands keep one shell, so a `cd` holds for the next command; mini-swe-agent
+/// runs each command in a fresh shell in the repository.
+#[tokio::test]
+async fn the_working_directory_persists_for_swe_agent_and_not_for_mini_swe_agent() {
+    let mut sb = local(&[("a.py", SAMPLE), ("pkg/inside.txt", "x\n")]);
+    for (format, where_after_cd) in
+        [("swe-agent", "/testbed/pkg\n"), ("openhands", "/testbed/pkg\n"), ("mini-swe-agent", "/testbed\n")]
+    {
+        let mut tools = ToolBox::for_format(format);
+        let moved = run(&mut sb, &mut tools, Action::bash("cd pkg")).await;
+        assert_eq!((moved.observation.as_str(), moved.exit_code), (NO_OUTPUT, Some(0)), "{format}");
+        let here = run(&mut sb, &mut tools, Action::bash("pwd; exit 4")).await;
+        assert_eq!((here.observation.as_str(), here.exit_code), (where_after_cd, Some(4)), "{format}");
+        // A failed `cd` leaves the shell where it was.
+        let failed = run(&mut sb, &mut tools, Action::bash("cd nowhere 2>/dev/null; pwd")).await;
+        assert_eq!(failed.observation, where_after_cd, "{format}");
+    }
+    sb.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn bash_runs_in_the_local_sandbox() {
     let mut sb = local(&[("a.py", SAMPLE)]);

@@ -26,7 +26,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::docker::{host_name, process_alive};
+use super::cleanup::{host_name, process_alive};
 use super::engine::Engine;
 
 /// The labels every image made by `srl env build` carries.

@@ -17,6 +17,7 @@
 //! Deliberately absent: any knowledge of trajectories, rewards or models. This module runs
 //! actions and reports what happened.
 
+mod cleanup;
 mod container;
 pub mod docker;
 pub mod engine;

@@ -233,17 +233,23 @@ impl Framer {
             return Vec::new();
         }
         self.pending.extend_from_slice(bytes);
-        if let Some(at) = find(&self.pending, &self.marker) {
+        let mut from = 0;
+        while let Some(found) = find(&self.pending[from..], &self.marker) {
+            let at = from + found;
             let after = at + self.marker.len();
             let Some(end) = self.pending[after..].iter().position(|&b| b == b'\n') else {
                 // The marker has begun but its status line is not complete yet.
                 return self.pending.drain(..at).collect();
             };
             let status = std::str::from_utf8(&self.pending[after..after + end]).ok().and_then(|s| s.parse().ok());
-            self.status = Some(status.unwrap_or(KILLED_STATUS));
-            self.rest = self.pending.split_off(after + end + 1);
-            self.pending.truncate(at);
-            return std::mem::take(&mut self.pending);
+            if let Some(status) = status {
+                self.status = Some(status);
+                self.rest = self.pending.split_off(after + end + 1);
+                self.pending.truncate(at);
+                return std::mem::take(&mut self.pending);
+            }
+            // Not a status line: output that happens to look like the marker.
+            from = at + 1;
         }
         // Keep back what could be the start of a marker.
         let keep = (self.marker.len() - 1).min(self.pending.len());
