@@ -181,7 +181,7 @@ async fn close_and_remove_run_remove_containers() -> Result<()> {
     let dropped = sandbox(&run_id).await?;
     let dropped_id = dropped.container_id().to_string();
     drop(dropped);
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while exists(&docker, &dropped_id).await && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

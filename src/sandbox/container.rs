@@ -17,8 +17,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
-use futures_util::StreamExt;
+use bollard::query_parameters::UploadToContainerOptionsBuilder;
 
 use super::docker::{DockerSandbox, AGENT_USER};
 use super::files::{Kind, Probe, RepoPath, Skip};
@@ -97,6 +96,12 @@ const LIST: &str = r#"find "$1" -mindepth 1 -maxdepth 1 -printf '%y\t%f\0' 2>/de
 
 /// Regular files below a directory: `size<TAB>path<NUL>`, pruning names that match `$2`.
 const WALK: &str = r#"find "$1" -mindepth 1 -name "$2" -prune -o -type f -printf '%s\t%P\0' 2>/dev/null; exit 0"#;
+
+/// A file's bytes through the session (one message each way, where an archive download is a
+/// request of its own). Like the archive download it replaces, a final link is not followed
+/// (its content reads as empty); the tools resolve links with the probe first.
+const READ: &str = r#"if [ -L "$1" ]; then exit 0; elif [ -d "$1" ]; then exit 21; elif [ ! -e "$1" ]; then exit 2; fi
+exec cat -- "$1""#;
 
 /// A tar of the named files, relative to the repository; unreadable ones are left out.
 const READ_FILES: &str = r#"cd "$1" && shift && tar -cf - --no-recursion -- "$@" 2>/dev/null; exit 0"#;
@@ -195,29 +200,13 @@ impl DockerSandbox {
     }
 
     pub(super) async fn read_in(&self, path: &str) -> Result<Result<Vec<u8>, String>> {
-        let full = self.full_path(path);
-        let options = DownloadFromContainerOptionsBuilder::new().path(&full).build();
-        let mut stream = self.docker.download_from_container(self.container_id(), Some(options));
-        let mut tar = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(bytes) => tar.extend_from_slice(&bytes),
-                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
-                    return Ok(Err("No such file or directory (os error 2)".into()))
-                }
-                Err(e) => return Err(e).with_context(|| format!("failed to download {full} from the sandbox")),
-            }
-        }
-        let mut archive = tar::Archive::new(&tar[..]);
-        let mut entries = archive.entries().context("the sandbox sent a broken archive")?;
-        let Some(entry) = entries.next() else { return Ok(Err("the sandbox sent an empty archive".into())) };
-        let mut entry = entry.context("the sandbox sent a broken archive")?;
-        if entry.header().entry_type().is_dir() {
-            return Ok(Err("Is a directory (os error 21)".into()));
-        }
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).context("the sandbox sent a broken archive")?;
-        Ok(Ok(bytes))
+        let out = self.run_script(ROOT_USER, READ, &[&self.full_path(path)]).await?;
+        Ok(match out.code {
+            0 => Ok(out.stdout),
+            2 => Err("No such file or directory (os error 2)".into()),
+            21 => Err("Is a directory (os error 21)".into()),
+            _ => Err(out.text().trim().to_string()),
+        })
     }
 
     /// Writes a file through an archive upload, owned by the agent, keeping the executable bit
