@@ -67,9 +67,6 @@ pub struct AgentOptions {
     pub engines: Option<Engines>,
 }
 
-/// How many times an episode whose engine stopped answering starts over on another engine.
-const ENGINE_RETRIES: usize = 2;
-
 /// Runs one episode per instance, `options.workers` at a time, calling `progress` as each
 /// ends. Episodes come back in the order of `instances`.
 pub async fn run_episodes<M: ChatModel>(
@@ -93,7 +90,7 @@ pub async fn run_episodes<M: ChatModel>(
 }
 
 /// One instance on an engine of the run's pool. An episode that ended in an error while its
-/// engine stopped answering starts over on another engine (at most [`ENGINE_RETRIES`] times):
+/// engine stopped answering starts over on another engine (at most [`crate::sandbox::engine::RETRIES_ON_LOST_ENGINE`] times):
 /// the sandbox and everything the episode did in it are gone with the engine.
 async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &AgentOptions) -> Episode {
     let mut retries = 0;
@@ -109,14 +106,9 @@ async fn run_instance<M: ChatModel>(model: &M, instance: &Instance, options: &Ag
         let Some(lease) = lease else {
             return episode;
         };
-        if !matches!(episode.termination, Termination::Error(_))
-            || retries >= ENGINE_RETRIES
-            || lease.engine().answers().await
-        {
+        if !matches!(episode.termination, Termination::Error(_)) || !lease.retry_elsewhere(retries).await {
             return episode;
         }
-        lease.record_failure();
-        lease.pool().mark_lost(lease.engine());
         tracing::warn!(
             "{}: engine {} stopped answering; the episode starts over on another engine",
             instance.instance_id,

@@ -11,6 +11,7 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOpt
 use bollard::Docker;
 
 use super::docker::{LABEL_HOST, LABEL_PID, LABEL_RUN};
+use super::engine::Engine;
 
 /// Force-removes a container with its anonymous volumes; one already gone counts as removed.
 pub(super) async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
@@ -57,22 +58,43 @@ pub async fn remove_run(run_id: &str) -> Result<usize> {
 /// (a crash, a SIGKILL), on every configured engine; returns how many. Containers of live
 /// processes and of other hosts sharing an engine are left alone.
 pub async fn remove_orphans() -> Result<usize> {
+    on_every_engine(|docker| async move { remove_orphans_on(&docker).await }).await
+}
+
+/// [`remove_orphans`] on one engine.
+async fn remove_orphans_on(docker: &Docker) -> Result<usize> {
     let host = host_name();
-    on_every_engine(|docker| {
-        let host = host.clone();
-        async move {
-            let mut removed = 0;
-            for container in list_labelled(&docker, LABEL_RUN).await? {
-                let orphan = container.labels.as_ref().is_some_and(|labels| is_orphan(labels, &host, process_alive));
-                if let (true, Some(id)) = (orphan, container.id) {
-                    remove_container(&docker, &id).await?;
-                    removed += 1;
-                }
-            }
-            Ok(removed)
+    let mut removed = 0;
+    for container in list_labelled(docker, LABEL_RUN).await? {
+        let orphan = container.labels.as_ref().is_some_and(|labels| is_orphan(labels, &host, process_alive));
+        if let (true, Some(id)) = (orphan, container.id) {
+            remove_container(docker, &id).await?;
+            removed += 1;
         }
-    })
-    .await
+    }
+    Ok(removed)
+}
+
+/// The orphan sweep before this process's first sandbox on `engine`; later sandboxes on the
+/// same engine skip it (a sweep is a list request plus removals, on every sandbox start before).
+pub async fn sweep_orphans_once(engine: &Engine) {
+    static SWEPT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if swept.contains(&engine.host) {
+            return;
+        }
+        swept.push(engine.host.clone());
+    }
+    let result = match engine.connect().await {
+        Ok(docker) => remove_orphans_on(&docker).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} sandbox containers left behind by dead runs on {}", engine.host),
+        Err(e) => tracing::warn!("cannot look for orphaned sandbox containers on {}: {e:#}", engine.host),
+    }
 }
 
 /// Runs `clean` on each configured engine and adds up what it removed.

@@ -164,7 +164,7 @@ impl DockerSandbox {
             None => super::engine::default_engine()?,
         };
         let docker = engine.connect().await?;
-        let storage = disk_limit(&docker, options).await;
+        let storage = disk_limit(&docker, &engine, options).await;
         let name = container_name(&options.run_id);
         let create = CreateContainerOptionsBuilder::new().name(&name).build();
         let created = docker
@@ -479,17 +479,31 @@ impl Drop for DockerSandbox {
 /// The `size` storage option for a sandbox, when the engine can enforce one. Docker's btrfs
 /// driver limits what the container's subvolume references, the image's files included, so the
 /// limit is the image's size plus the allowance.
-async fn disk_limit(docker: &Docker, options: &DockerOptions) -> Option<HashMap<String, String>> {
+async fn disk_limit(docker: &Docker, engine: &Engine, options: &DockerOptions) -> Option<HashMap<String, String>> {
     if options.disk_bytes <= 0 {
         return None;
     }
-    let driver = docker.info().await.ok()?.driver?;
+    let driver = storage_driver(docker, engine).await?;
     if driver != "btrfs" {
         tracing::debug!("storage driver {driver} cannot limit a sandbox's disk; none set");
         return None;
     }
     let image = docker.inspect_image(&options.image).await.ok()?.size.unwrap_or(0);
     Some(HashMap::from([("size".to_string(), (image + options.disk_bytes).to_string())]))
+}
+
+/// The engine's storage driver, asked once per engine and process (an engine's driver is fixed
+/// while it runs).
+async fn storage_driver(docker: &Docker, engine: &Engine) -> Option<String> {
+    static DRIVERS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let known =
+        |drivers: &[(String, String)]| drivers.iter().find(|(host, _)| host == &engine.host).map(|(_, d)| d.clone());
+    if let Some(driver) = known(&DRIVERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+        return Some(driver);
+    }
+    let driver = docker.info().await.ok()?.driver?;
+    DRIVERS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((engine.host.clone(), driver.clone()));
+    Some(driver)
 }
 
 fn container_body(

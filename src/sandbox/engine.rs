@@ -28,6 +28,8 @@ use serde::Deserialize;
 const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Seconds bollard waits for any one request; long enough for an image export.
 const REQUEST_TIMEOUT_SECS: u64 = 600;
+/// How many times work whose engine stopped answering starts over on another engine.
+pub const RETRIES_ON_LOST_ENGINE: usize = 2;
 /// How long an engine has to answer a ping before it counts as lost.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -363,9 +365,16 @@ impl Lease {
         &self.pool
     }
 
-    /// Counts an infrastructure failure against this lease's engine.
-    pub fn record_failure(&self) {
+    /// After a failure on this lease's engine: whether to start the work over elsewhere. Yes
+    /// when `retries` are left and the engine no longer answers; the engine is then counted a
+    /// failure and marked lost. A failure on an engine that answers is the work's own.
+    pub async fn retry_elsewhere(&self, retries: usize) -> bool {
+        if retries >= RETRIES_ON_LOST_ENGINE || self.engine().answers().await {
+            return false;
+        }
         self.pool.members[self.index].failures.fetch_add(1, Ordering::SeqCst);
+        self.pool.mark_lost(self.engine());
+        true
     }
 }
 

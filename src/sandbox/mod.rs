@@ -292,14 +292,14 @@ pub async fn open_on(
         }
     };
     if use_docker {
+        let engine = match engine {
+            Some(engine) => engine,
+            None => engine::default_engine()?,
+        };
         // Containers of runs that died without cleaning up (SIGKILL, a crash) go first.
-        match docker::remove_orphans().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("removed {n} sandbox containers left behind by dead runs"),
-            Err(e) => tracing::warn!("cannot look for orphaned sandbox containers: {e:#}"),
-        }
+        cleanup::sweep_orphans_once(&engine).await;
         let mut options = docker::DockerOptions::new(image, run_id);
-        options.engine = engine;
+        options.engine = Some(engine);
         Ok(AnySandbox::Docker(Box::new(docker::DockerSandbox::start(source, &options).await?)))
     } else {
         match source {

@@ -80,9 +80,6 @@ pub struct EvalOptions {
     pub engines: Option<Engines>,
 }
 
-/// How many times an instance whose engine stopped answering is tried again elsewhere.
-const ENGINE_RETRIES: usize = 2;
-
 /// How one instance ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +172,7 @@ type Closing = std::sync::Mutex<Vec<tokio::task::JoinHandle<Result<()>>>>;
 
 /// [`evaluate_one`] on an engine of the run's pool. When it fails and its engine no longer
 /// answers, the engine is marked lost and the instance starts over on another one (at most
-/// [`ENGINE_RETRIES`] times); a failure on an engine that answers is the instance's own.
+/// [`crate::sandbox::engine::RETRIES_ON_LOST_ENGINE`] times); a failure on an engine that answers is the instance's own.
 /// Returns the outcome and the number of retries.
 async fn evaluate_on_engines(
     instance: &Instance,
@@ -197,11 +194,9 @@ async fn evaluate_on_engines(
         let Some(lease) = lease else {
             return Err((error, retries));
         };
-        if retries >= ENGINE_RETRIES || lease.engine().answers().await {
+        if !lease.retry_elsewhere(retries).await {
             return Err((error, retries));
         }
-        lease.record_failure();
-        lease.pool().mark_lost(lease.engine());
         tracing::warn!(
             "{}: engine {} stopped answering ({error:#}); trying again on another engine",
             instance.instance_id,
